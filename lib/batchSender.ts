@@ -1,0 +1,152 @@
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+
+import type { BatchDelivery, PlatformItemOptions } from '../platforms/types';
+import type { ItemResult } from './results';
+import { ExecutionCancelledError, PlatformRequestError, type PlatformTransport } from './transport';
+
+/** One validated item, serialized once, with where it came from. */
+export interface PreparedItem {
+	/** Position of the input item or row (0-based). */
+	index: number;
+	serialized: string;
+	key?: string;
+}
+
+export interface Batch {
+	number: number;
+	items: PreparedItem[];
+}
+
+export interface BatchSendOptions {
+	concurrency: number;
+	/** Stop starting batches after one fails for good (the rest end as notSent). */
+	stopOnFailure: boolean;
+	credentials: ICredentialDataDecryptedObject;
+	itemOptions: PlatformItemOptions;
+}
+
+/** Groups prepared items into batches of at most `size`, lazily. */
+export function* toBatches(items: Iterable<PreparedItem>, size: number): Generator<Batch> {
+	let current: PreparedItem[] = [];
+	let number = 0;
+	for (const item of items) {
+		current.push(item);
+		if (current.length >= size) {
+			yield { number: ++number, items: current };
+			current = [];
+		}
+	}
+	if (current.length > 0) yield { number: ++number, items: current };
+}
+
+/** Async flavour of toBatches, for streamed sources. */
+export async function* toBatchesAsync(items: AsyncIterable<PreparedItem>, size: number): AsyncGenerator<Batch> {
+	let current: PreparedItem[] = [];
+	let number = 0;
+	for await (const item of items) {
+		current.push(item);
+		if (current.length >= size) {
+			yield { number: ++number, items: current };
+			current = [];
+		}
+	}
+	if (current.length > 0) yield { number: ++number, items: current };
+}
+
+export function effectiveBatchSize(delivery: BatchDelivery, requested: number | undefined): number {
+	const size = Math.max(1, Math.floor(requested ?? delivery.defaultBatchSize));
+	return delivery.maxBatchSize ? Math.min(size, delivery.maxBatchSize) : size;
+}
+
+/**
+ * Sends batches with bounded concurrency. Workers pull the next batch only when free, so a
+ * streamed source is read no faster than the platform takes it (back-pressure).
+ * Calls `report` once per item of every batch it pulls; returns the first fatal failure, if any.
+ */
+export async function sendBatches(
+	transport: PlatformTransport,
+	delivery: BatchDelivery,
+	batches: Iterable<Batch> | AsyncIterable<Batch>,
+	options: BatchSendOptions,
+	report: (item: PreparedItem, result: ItemResult) => void,
+): Promise<PlatformRequestError | undefined> {
+	const iterator =
+		Symbol.asyncIterator in batches
+			? (batches as AsyncIterable<Batch>)[Symbol.asyncIterator]()
+			: (batches as Iterable<Batch>)[Symbol.iterator]();
+	let fatal: PlatformRequestError | undefined;
+	let cancelled: Error | undefined;
+	const resendIsSafe = delivery.dedupesIdenticalItems === true;
+	const url = `${transport.endpoints.data}${delivery.path}`;
+
+	const sendOne = async (batch: Batch) => {
+		if (fatal && options.stopOnFailure) {
+			for (const item of batch.items) {
+				report(item, { status: 'notSent', message: `Not sent: an earlier batch failed (${fatal.message})`, key: item.key });
+			}
+			return;
+		}
+		const body = delivery.buildBody(
+			batch.items.map((item) => item.serialized),
+			options.credentials,
+			options.itemOptions,
+		);
+		try {
+			const response = await transport.request(
+				{ method: 'POST', url, body, headers: { 'Content-Type': 'application/json' } },
+				`batch ${batch.number}`,
+			);
+			const unexpected = delivery.checkAnswer(response.body);
+			if (unexpected) {
+				throw new PlatformRequestError(unexpected, response.status, response.retries, true, false);
+			}
+			for (const item of batch.items) {
+				report(item, {
+					status: 'accepted',
+					batch: batch.number,
+					retries: response.retries,
+					...(response.possiblyDuplicated ? { possiblyDuplicated: true } : {}),
+					safeToResend: resendIsSafe || item.key !== undefined,
+					key: item.key,
+				});
+			}
+		} catch (error) {
+			if (error instanceof ExecutionCancelledError) {
+				cancelled = error;
+				throw error;
+			}
+			const failure =
+				error instanceof PlatformRequestError
+					? error
+					: new PlatformRequestError((error as Error).message, undefined, 0, false, false);
+			fatal ??= failure;
+			for (const item of batch.items) {
+				report(item, {
+					status: 'failed',
+					message: failure.message,
+					httpCode: failure.status,
+					batch: batch.number,
+					retries: failure.retries,
+					possiblyDelivered: failure.possiblyDelivered,
+					key: item.key,
+				});
+			}
+		}
+	};
+
+	const worker = async () => {
+		for (;;) {
+			if (cancelled) return;
+			const next = await iterator.next();
+			if (next.done) return;
+			await sendOne(next.value);
+		}
+	};
+	const workers: Array<Promise<void>> = [];
+	for (let i = 0; i < Math.max(1, options.concurrency); i++) workers.push(worker());
+	const settled = await Promise.allSettled(workers);
+	for (const outcome of settled) {
+		if (outcome.status === 'rejected') throw outcome.reason;
+	}
+	return fatal;
+}

@@ -1,0 +1,41 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { Platform, PlatformItemOptions } from '../platforms/types';
+import type { PreparedItem } from './batchSender';
+import type { ItemResult } from './results';
+import { formatItemErrors } from './validation/format';
+
+export type Prepared = { ok: true; item: PreparedItem } | { ok: false; result: ItemResult & { status: 'invalid' } };
+
+/**
+ * The one path from an input record (an n8n item's JSON or a file row) to what is sent:
+ * platform mapping, validation (compiled once here), deterministic serialization.
+ */
+export function compilePreparer(
+	platform: Platform,
+	itemOptions: PlatformItemOptions,
+	label: 'item' | 'row' = 'item',
+): (record: unknown, index: number) => Prepared {
+	const validate = platform.compileValidator(itemOptions);
+	const serialize = platform.delivery.serializeItem;
+	const keyOf = platform.delivery.mode === 'batch' ? platform.delivery.idempotencyKey : undefined;
+	return (record, index) => {
+		const mapped =
+			record !== null && typeof record === 'object' && !Array.isArray(record)
+				? platform.mapItem(record as IDataObject, itemOptions)
+				: record;
+		const validation = validate(mapped);
+		if (!validation.ok) {
+			return {
+				ok: false,
+				result: {
+					status: 'invalid',
+					errors: validation.errors,
+					message: formatItemErrors(label, index + 1, validation.errors),
+				},
+			};
+		}
+		const value = validation.value as IDataObject;
+		return { ok: true, item: { index, serialized: serialize(value), key: keyOf?.(value) } };
+	};
+}

@@ -1,0 +1,65 @@
+import type { FieldError } from './validation/types';
+
+/** What became of one input item or row; every input ends with exactly one of these. */
+export type ItemResult =
+	| {
+			status: 'accepted';
+			batch: number;
+			retries: number;
+			/** An earlier attempt of this batch may have landed too: the item may be there twice. */
+			possiblyDuplicated?: boolean;
+			/** Whether sending it again is harmless (the platform de-duplicates it, or it has its own key). */
+			safeToResend?: boolean;
+			key?: string;
+			jobId?: string;
+	  }
+	| { status: 'invalid'; errors: FieldError[]; message: string; key?: string }
+	| {
+			status: 'failed';
+			message: string;
+			httpCode?: number;
+			batch?: number;
+			retries?: number;
+			possiblyDelivered?: boolean;
+			key?: string;
+			jobId?: string;
+	  }
+	| { status: 'queued'; jobId: string; batch: number; retries: number; key?: string }
+	| { status: 'notSent'; message: string; key?: string };
+
+export interface RunSummary {
+	items: number;
+	accepted: number;
+	invalid: number;
+	failed: number;
+	notSent: number;
+	possiblyDuplicated: number;
+	requests: number;
+	retries: number;
+	retryReasons: Record<string, number>;
+}
+
+export function summarize(
+	results: ItemResult[],
+	stats: { requests: number; retries: number; retryReasons: Record<string, number> },
+): RunSummary {
+	const summary: RunSummary = {
+		items: results.length,
+		accepted: 0,
+		invalid: 0,
+		failed: 0,
+		notSent: 0,
+		possiblyDuplicated: 0,
+		requests: stats.requests,
+		retries: stats.retries,
+		retryReasons: stats.retryReasons,
+	};
+	for (const result of results) {
+		if (result.status === 'accepted' || result.status === 'queued') summary.accepted++;
+		else if (result.status === 'invalid') summary.invalid++;
+		else if (result.status === 'failed') summary.failed++;
+		else summary.notSent++;
+		if (result.status === 'accepted' && result.possiblyDuplicated) summary.possiblyDuplicated++;
+	}
+	return summary;
+}

@@ -1,0 +1,51 @@
+import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { getPlatform } from '../platforms';
+import type { Platform, PlatformItemOptions } from '../platforms/types';
+import { CREDENTIAL_TYPE, DEFAULT_RETRY_POLICY, type RetryPolicy } from './transport';
+
+/** What a sending node was asked to do, read once per execution. */
+export interface SendSettings {
+	platform: Platform;
+	credentials: ICredentialDataDecryptedObject;
+	itemOptions: PlatformItemOptions;
+	batchSize?: number;
+	concurrency: number;
+	policy: RetryPolicy;
+	options: IDataObject;
+}
+
+/** Reads the platform, its credential and the shared options; refuses a mismatched credential. */
+export async function readSendSettings(ctx: IExecuteFunctions): Promise<SendSettings> {
+	const platform = getPlatform(ctx.getNodeParameter('platform', 0));
+	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
+	if (credentials.platform !== platform.id) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The credential is for ${getPlatform(credentials.platform).displayName}, but the node is set to ${platform.displayName}`,
+			{ description: 'Pick a credential of the same platform, or change the node\'s "Platform".' },
+		);
+	}
+	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	const timezone = ((options.timezone as string) || 'UTC').trim();
+	const itemOptions: PlatformItemOptions = {
+		timezone,
+		...platform.readNodeOptions((name) => ctx.getNodeParameter(name, 0, undefined)),
+	};
+	const problem = platform.checkNodeOptions?.(itemOptions);
+	if (problem) throw new NodeOperationError(ctx.getNode(), problem);
+	return {
+		platform,
+		credentials,
+		itemOptions,
+		batchSize: options.batchSize as number | undefined,
+		concurrency: Math.max(1, Math.floor((options.concurrency as number) ?? 4)),
+		policy: {
+			...DEFAULT_RETRY_POLICY,
+			maxRetries: Math.max(0, Math.floor((options.maxRetries as number) ?? DEFAULT_RETRY_POLICY.maxRetries)),
+			timeoutMs: Math.max(1, (options.timeoutSeconds as number) ?? DEFAULT_RETRY_POLICY.timeoutMs / 1000) * 1000,
+		},
+		options,
+	};
+}

@@ -1,0 +1,263 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	IHttpRequestOptions,
+	IPollFunctions,
+	Logger,
+} from 'n8n-workflow';
+import { sleepWithAbort } from 'n8n-workflow';
+
+import type { Endpoints, Platform } from '../platforms/types';
+
+export const CREDENTIAL_TYPE = 'dataImportApi';
+
+export type RequestContext = IExecuteFunctions | IPollFunctions;
+
+export interface RetryPolicy {
+	/** Attempts after the first one. */
+	maxRetries: number;
+	/** First back-off; doubled at each retry, with jitter. */
+	baseDelayMs: number;
+	/** Ceiling of one wait, Retry-After included. */
+	maxDelayMs: number;
+	/** Per attempt. */
+	timeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+	maxRetries: 5,
+	baseDelayMs: 500,
+	maxDelayMs: 30_000,
+	timeoutMs: 60_000,
+};
+
+/** Counts kept across a whole execution, reported in the node's output. */
+export class TransportStats {
+	requests = 0;
+	retries = 0;
+	retryReasons: Record<string, number> = {};
+
+	countRetry(reason: string) {
+		this.retries++;
+		this.retryReasons[reason] = (this.retryReasons[reason] ?? 0) + 1;
+	}
+}
+
+export interface PlatformResponse {
+	status: number;
+	body: unknown;
+	headers: Record<string, unknown>;
+	/** Retries this one request took. */
+	retries: number;
+	/**
+	 * True when an earlier attempt may have reached the platform although its answer was lost
+	 * (a reset or time-out after sending): the data may have been received twice.
+	 */
+	possiblyDuplicated: boolean;
+}
+
+/** A request that failed for good: an error answer, or retries exhausted. Carries no secrets. */
+export class PlatformRequestError extends Error {
+	constructor(
+		message: string,
+		readonly status: number | undefined,
+		readonly retries: number,
+		readonly possiblyDelivered: boolean,
+		readonly retryable: boolean,
+	) {
+		super(message);
+		this.name = 'PlatformRequestError';
+	}
+}
+
+export class ExecutionCancelledError extends Error {
+	constructor() {
+		super('The execution was cancelled');
+		this.name = 'ExecutionCancelledError';
+	}
+}
+
+interface AxiosLikeError {
+	name?: string;
+	code?: string;
+	message?: string;
+	response?: { status: number; data?: unknown; headers?: Record<string, unknown> };
+	cause?: AxiosLikeError;
+}
+
+/** Connection-level failures worth another attempt. */
+const RETRYABLE_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+	'EAI_AGAIN',
+	'ENETUNREACH',
+	'EHOSTUNREACH',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+/** After these, the request may have been processed although no answer came back. */
+const MAYBE_DELIVERED_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE']);
+
+function unwrap(error: unknown): AxiosLikeError {
+	let current = error as AxiosLikeError;
+	// n8n wraps the HTTP client's error in NodeApiError (cause); look through the wrapping.
+	for (let depth = 0; depth < 4 && current; depth++) {
+		if (current.response || (current.code && RETRYABLE_CODES.has(current.code))) return current;
+		if (!current.cause) break;
+		current = current.cause;
+	}
+	return (error as AxiosLikeError) ?? {};
+}
+
+function isAbort(error: AxiosLikeError, signal?: AbortSignal): boolean {
+	return (
+		signal?.aborted === true ||
+		error.code === 'ERR_CANCELED' ||
+		error.name === 'CanceledError' ||
+		error.name === 'AbortError'
+	);
+}
+
+/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+	const text = Array.isArray(value) ? value[0] : value;
+	if (typeof text !== 'string' && typeof text !== 'number') return undefined;
+	const seconds = Number(text);
+	if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+	const date = Date.parse(String(text));
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
+	const exponential = policy.baseDelayMs * 2 ** attempt;
+	// Full jitter keeps parallel batches from retrying in lock-step.
+	return Math.min(policy.maxDelayMs, exponential / 2 + random() * (exponential / 2));
+}
+
+function headerOf(headers: Record<string, unknown> | undefined, name: string): unknown {
+	if (!headers) return undefined;
+	if (name in headers) return headers[name];
+	const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+	return key ? headers[key] : undefined;
+}
+
+/**
+ * Sends requests to one platform through n8n's authenticated request helper, retrying 429
+ * (honouring Retry-After), 5xx and connection failures with bounded exponential back-off.
+ */
+export class PlatformTransport {
+	readonly stats = new TransportStats();
+
+	readonly endpoints: Endpoints;
+
+	private readonly signal?: AbortSignal;
+
+	private readonly logger?: Logger;
+
+	constructor(
+		private readonly context: RequestContext,
+		readonly platform: Platform,
+		readonly credentials: ICredentialDataDecryptedObject,
+		readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+	) {
+		this.endpoints = platform.resolveEndpoints(credentials);
+		const ctx = context as Partial<IExecuteFunctions>;
+		this.signal = typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
+		this.logger = (context as { logger?: Logger }).logger;
+	}
+
+	/**
+	 * `options` may be a factory, for bodies (streams) that must be made anew for each attempt.
+	 * `beforeRetry` runs before a re-send that follows a possibly delivered attempt: it may find
+	 * that the first attempt did land, and return its result instead of sending again.
+	 */
+	async request(
+		options: IHttpRequestOptions | (() => IHttpRequestOptions),
+		label: string,
+		beforeRetry?: () => Promise<PlatformResponse | undefined>,
+	): Promise<PlatformResponse> {
+		let retries = 0;
+		let possiblyDuplicated = false;
+		for (;;) {
+			if (this.signal?.aborted) throw new ExecutionCancelledError();
+			if (retries > 0 && possiblyDuplicated && beforeRetry) {
+				const landed = await beforeRetry();
+				if (landed) return { ...landed, retries, possiblyDuplicated: false };
+			}
+			this.stats.requests++;
+			const attempt = typeof options === 'function' ? options() : options;
+			let failure: { reason: string; waitMs?: number; status?: number; message: string; maybeDelivered: boolean };
+			try {
+				const response = (await this.context.helpers.httpRequestWithAuthentication.call(
+					this.context,
+					CREDENTIAL_TYPE,
+					{ timeout: this.policy.timeoutMs, ...attempt, returnFullResponse: true },
+				)) as { statusCode: number; body: unknown; headers: Record<string, unknown> };
+				return {
+					status: response.statusCode,
+					body: response.body,
+					headers: response.headers ?? {},
+					retries,
+					possiblyDuplicated,
+				};
+			} catch (error) {
+				const cause = unwrap(error);
+				if (isAbort(cause, this.signal)) throw new ExecutionCancelledError();
+				const response = cause.response;
+				if (response) {
+					const status = response.status;
+					const contentType = String(headerOf(response.headers, 'content-type') ?? '');
+					const message = this.platform.describeError({ status, body: response.data, contentType });
+					if (status === 429) {
+						failure = {
+							reason: '429',
+							status,
+							message,
+							waitMs: parseRetryAfter(headerOf(response.headers, 'retry-after')),
+							maybeDelivered: false,
+						};
+					} else if (status >= 500 && status !== 501) {
+						failure = { reason: String(status), status, message, maybeDelivered: false };
+					} else {
+						throw new PlatformRequestError(message, status, retries, possiblyDuplicated, false);
+					}
+				} else if (cause.code && RETRYABLE_CODES.has(cause.code)) {
+					failure = {
+						reason: cause.code,
+						message: `${label}: connection failed (${cause.code})`,
+						maybeDelivered: MAYBE_DELIVERED_CODES.has(cause.code),
+					};
+				} else {
+					// Not an HTTP exchange at all (a refused URL, a bad option): report it as it is.
+					const text = (error as Error)?.message ?? String(error);
+					throw new PlatformRequestError(`${label}: ${text}`, undefined, retries, possiblyDuplicated, false);
+				}
+			}
+			possiblyDuplicated ||= failure.maybeDelivered;
+			if (retries >= this.policy.maxRetries) {
+				throw new PlatformRequestError(
+					`${failure.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`,
+					failure.status,
+					retries,
+					possiblyDuplicated,
+					true,
+				);
+			}
+			const wait = Math.min(this.policy.maxDelayMs, failure.waitMs ?? backoffDelay(retries, this.policy));
+			retries++;
+			this.stats.countRetry(failure.reason);
+			this.logger?.warn(
+				`${this.platform.displayName} ${label}: ${failure.reason}, retry ${retries}/${this.policy.maxRetries} in ${Math.round(wait)} ms`,
+			);
+			try {
+				await sleepWithAbort(wait, this.signal);
+			} catch {
+				throw new ExecutionCancelledError();
+			}
+		}
+	}
+}

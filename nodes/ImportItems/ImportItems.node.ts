@@ -1,0 +1,27 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { importItems } from './actions/importItems.operation';
+import { importItemsProperties } from './description';
+
+export class ImportItems implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Import Items',
+		name: 'importItems',
+		icon: { light: 'file:dataImport.svg', dark: 'file:dataImport.dark.svg' },
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ "into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
+		description: 'Validate, batch and send items to Rimdian, Userpilot or Ayona, with a result for every item',
+		defaults: { name: 'Import Items' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: 'dataImportApi', required: true }],
+		properties: importItemsProperties,
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await importItems.call(this);
+	}
+}

@@ -1,0 +1,141 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import { effectiveBatchSize, sendBatches, toBatches, type PreparedItem } from '../../../lib/batchSender';
+import { compilePreparer } from '../../../lib/prepare';
+import type { ItemResult } from '../../../lib/results';
+import { summarize } from '../../../lib/results';
+import { readSendSettings, type SendSettings } from '../../../lib/settings';
+import { ExecutionCancelledError, PlatformRequestError, PlatformTransport } from '../../../lib/transport';
+import { setPath } from '../../../lib/paths';
+import { sendItemsAsJob } from './sendAsJob';
+
+const LISTED_INVALID = 10;
+
+/** The item as the user built it in "Define Fields Below", or the input item's own fields. */
+function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDataObject): unknown {
+	if (mode !== 'define') return json;
+	const fields = ctx.getNodeParameter('fields.field', index, []) as Array<{ name: string; value: unknown }>;
+	const record: IDataObject = {};
+	for (const { name, value } of fields) {
+		if (name) setPath(record, name, value);
+	}
+	return record;
+}
+
+function invalidSummary(results: Array<ItemResult | undefined>): { message: string; description: string; first: number } {
+	const invalid: Array<{ index: number; message: string }> = [];
+	results.forEach((result, index) => {
+		if (result?.status === 'invalid') invalid.push({ index, message: result.message });
+	});
+	const listed = invalid.slice(0, LISTED_INVALID).map((entry) => entry.message);
+	const more = invalid.length > LISTED_INVALID ? `\n…and ${invalid.length - LISTED_INVALID} more invalid items.` : '';
+	return {
+		message: `${invalid.length} of ${results.length} items are invalid; nothing was sent`,
+		description: `${listed.join('\n')}${more}\nFix them, or set "Invalid Items" to "Skip and Report Them" to send the valid ones.`,
+		first: invalid[0]?.index ?? 0,
+	};
+}
+
+function toOutput(result: ItemResult, settings: SendSettings, withErrorField: boolean): IDataObject {
+	const json: IDataObject = { ...result, platform: settings.platform.id };
+	if (withErrorField && (result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')) {
+		// With "On Error: Continue", n8n routes items carrying `error` to the error output.
+		json.error = result.message;
+	}
+	return json;
+}
+
+export async function importItems(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const settings = await readSendSettings(this);
+	const { platform } = settings;
+	const mode = this.getNodeParameter('dataMode', 0) as string;
+	const onInvalid = this.getNodeParameter('onInvalid', 0) as 'stop' | 'skip';
+	const continueOnFail = this.continueOnFail();
+
+	const prepare = compilePreparer(platform, settings.itemOptions, 'item');
+	const results: Array<ItemResult | undefined> = new Array(items.length);
+	const prepared: PreparedItem[] = [];
+	for (let index = 0; index < items.length; index++) {
+		let outcome;
+		try {
+			outcome = prepare(recordOf(this, mode, index, items[index].json), index);
+		} catch (error) {
+			// An expression in "Define Fields Below" that fails is this item's problem, not the run's.
+			const reason = (error as Error).message;
+			outcome = {
+				ok: false as const,
+				result: {
+					status: 'invalid' as const,
+					errors: [{ field: '(fields)', reason }],
+					message: `Item ${index + 1}: ${reason}`,
+				},
+			};
+		}
+		if (outcome.ok) prepared.push(outcome.item);
+		else results[index] = outcome.result;
+	}
+
+	if (prepared.length < items.length && onInvalid === 'stop') {
+		const { message, description, first } = invalidSummary(results);
+		throw new NodeOperationError(this.getNode(), message, { description, itemIndex: first });
+	}
+
+	const transport = new PlatformTransport(this, platform, settings.credentials, settings.policy);
+	const report = (item: PreparedItem, result: ItemResult) => {
+		results[item.index] = result;
+	};
+	let fatal: PlatformRequestError | undefined;
+	try {
+		if (prepared.length > 0) {
+			if (platform.delivery.mode === 'batch') {
+				fatal = await sendBatches(
+					transport,
+					platform.delivery,
+					toBatches(prepared, effectiveBatchSize(platform.delivery, settings.batchSize)),
+					{
+						concurrency: settings.concurrency,
+						stopOnFailure: !continueOnFail,
+						credentials: settings.credentials,
+						itemOptions: settings.itemOptions,
+					},
+					report,
+				);
+			} else {
+				fatal = await sendItemsAsJob.call(this, transport, settings, prepared, report);
+			}
+		}
+	} catch (error) {
+		if (error instanceof ExecutionCancelledError) throw new NodeOperationError(this.getNode(), error.message);
+		throw error;
+	}
+
+	const final = results.map(
+		(result) => result ?? { status: 'notSent' as const, message: 'Not sent: the import stopped before this item' },
+	);
+	const summary = summarize(final, transport.stats);
+	if (fatal && !continueOnFail) {
+		const firstFailed = final.findIndex((result) => result.status === 'failed');
+		throw new NodeApiError(this.getNode(), { message: fatal.message } as JsonObject, {
+			message: fatal.message,
+			description:
+				`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
+				`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
+				'Turn on "Continue On Fail" to get one result per item instead.',
+			httpCode: fatal.status !== undefined ? String(fatal.status) : undefined,
+			itemIndex: firstFailed >= 0 ? firstFailed : undefined,
+		});
+	}
+	if (summary.retries > 0 || summary.possiblyDuplicated > 0) {
+		this.logger.info(
+			`Import Items: ${summary.accepted}/${summary.items} accepted, ${summary.requests} requests, ${summary.retries} retries, ${summary.possiblyDuplicated} possibly duplicated`,
+		);
+	}
+	return [
+		final.map((result, index) => ({
+			json: toOutput(result, settings, continueOnFail),
+			pairedItem: { item: index },
+		})),
+	];
+}

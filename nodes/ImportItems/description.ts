@@ -1,0 +1,130 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { platformProperties, sendOptionProperties } from '../shared/properties';
+
+export const importItemsProperties: INodeProperties[] = [
+	...platformProperties,
+	{
+		displayName: 'Data',
+		name: 'dataMode',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Use Input Fields As They Are',
+				value: 'autoMap',
+				description: "Each input item's fields are the platform item's fields",
+			},
+			{
+				name: 'Define Fields Below',
+				value: 'define',
+				description: 'Build each platform item from the fields set below (expressions welcome)',
+			},
+		],
+		default: 'autoMap',
+	},
+	{
+		displayName: 'Fields',
+		name: 'fields',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true, sortable: true },
+		placeholder: 'Add Field',
+		default: {},
+		description: 'Dotted names build nested objects, e.g. "user.external_id"',
+		displayOptions: { show: { dataMode: ['define'] } },
+		options: [
+			{
+				displayName: 'Field',
+				name: 'field',
+				values: [
+					{
+						displayName: 'Name',
+						name: 'name',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. user.external_id',
+					},
+					{
+						displayName: 'Value',
+						name: 'value',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. {{ $json.id }}',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Invalid Items',
+		name: 'onInvalid',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Stop Before Sending Anything',
+				value: 'stop',
+				description: 'Any invalid item fails the execution, listing every item at fault; nothing is sent',
+			},
+			{
+				name: 'Skip and Report Them',
+				value: 'skip',
+				description:
+					'Valid items are sent; each invalid one gets an output item with its field errors (on the error output when "On Error" routes there)',
+			},
+		],
+		default: 'stop',
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			...sendOptionProperties,
+			{
+				displayName: 'Poll Interval (Seconds)',
+				name: 'pollIntervalSeconds',
+				type: 'number',
+				typeOptions: { minValue: 0.1 },
+				default: 2,
+				description: 'Userpilot: how often the import job is checked while waiting',
+			},
+			{
+				displayName: 'Wait for Completion',
+				name: 'waitForCompletion',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to wait for the Userpilot import job to end (completed or failed) before going on. Off, items come out as "queued" with the job ID.',
+			},
+			{
+				displayName: 'Wait Timeout (Minutes)',
+				name: 'waitTimeoutMinutes',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 60,
+				description: 'Userpilot: how long to wait for a job, or for a running job to end',
+			},
+			{
+				displayName: 'When a Job Is Running',
+				name: 'whenJobRunning',
+				type: 'options',
+				options: [
+					{
+						name: 'Fail at Once',
+						value: 'fail',
+						description: 'Stop with a clear error (409)',
+					},
+					{
+						name: 'Wait for It, Then Send',
+						value: 'wait',
+						description: 'Userpilot runs one job at a time: wait until the running one ends',
+					},
+				],
+				default: 'wait',
+			},
+		].sort((a, b) => a.displayName.localeCompare(b.displayName)) as INodeProperties[],
+	},
+];

@@ -1,0 +1,236 @@
+import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
+
+import { checkBaseUrl } from '../../lib/baseUrl';
+import { canonicalJson } from '../../lib/canonicalJson';
+import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
+import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
+import { compileRimdianValidator } from './rules';
+
+const EU_COLLECTOR = 'https://collector-eu.rimdian.com';
+const EU_API = 'https://api-eu.rimdian.com';
+const SHOW = { show: { platform: ['rimdian'] } };
+
+export const RIMDIAN_KINDS = [
+	'cart',
+	'custom_event',
+	'device',
+	'message',
+	'order',
+	'pageview',
+	'postview',
+	'session',
+	'subscription_list_user',
+	'user',
+	'user_alias',
+];
+
+/** Keys of an item that are not the kind's own object. */
+const CONTEXT_KEYS = new Set(['user', 'session', 'device']);
+
+function usesServiceAccount(credentials: ICredentialDataDecryptedObject): boolean {
+	return credentials.rimdianAuthentication === 'serviceAccount';
+}
+
+function resolveEndpoints(credentials: ICredentialDataDecryptedObject) {
+	if (credentials.rimdianRegion === 'custom') {
+		const base = checkBaseUrl(credentials.baseUrl, credentials.allowInsecureHttp === true);
+		return { data: base, api: base };
+	}
+	return { data: EU_COLLECTOR, api: EU_API };
+}
+
+function describeError({ status, body, contentType }: FailedResponse): string {
+	if (looksLikeHtml(body, contentType)) return htmlAnswerMessage(status);
+	const parsed = parseMaybeJson(body);
+	const detail =
+		parsed && typeof parsed === 'object' && typeof (parsed as IDataObject).message === 'string'
+			? ((parsed as IDataObject).message as string)
+			: bodyText(parsed);
+	const said = detail ? `: ${quote(detail)}` : '';
+	switch (status) {
+		case 401:
+			return `Rimdian refused the access token (401)${said}. Check the token, or the service account's email and password.`;
+		case 406:
+			return `Rimdian could not read the Authorization header (406)${said}.`;
+		case 400:
+			return `Rimdian refused the request (400)${said}.`;
+		case 413:
+			return `Rimdian refused the request as too large (413)${said}: lower the batch size.`;
+		case 422:
+			return `Rimdian could not read the request body (422)${said}.`;
+		default:
+			if (status !== undefined && status >= 500) {
+				return `Rimdian failed to process the request (${status})${said}.`;
+			}
+			return `Rimdian answered ${status ?? 'without a status'}${said}.`;
+	}
+}
+
+/** Items without a `kind` of their own are wrapped as the kind chosen in the node. */
+function mapItem(json: IDataObject, options: PlatformItemOptions): unknown {
+	if (typeof json.kind === 'string') return json;
+	const kind = options.rimdianKind ?? 'user';
+	if (kind === 'user') return { kind, user: json };
+	const own: IDataObject = {};
+	const item: IDataObject = { kind };
+	for (const key of Object.keys(json)) {
+		if (CONTEXT_KEYS.has(key)) item[key] = json[key];
+		else own[key] = json[key];
+	}
+	item[kind] = own;
+	return item;
+}
+
+async function preAuthenticate(
+	this: IHttpRequestHelper,
+	credentials: ICredentialDataDecryptedObject,
+): Promise<IDataObject> {
+	// Access tokens are used as they are; only a service account logs in for a fresh one.
+	if (!usesServiceAccount(credentials)) return {};
+	const { api } = resolveEndpoints(credentials);
+	let answer: IDataObject;
+	try {
+		answer = (await this.helpers.httpRequest({
+			method: 'POST',
+			url: `${api}/api/account.login`,
+			body: { email: credentials.email, password: credentials.password },
+			json: true,
+		})) as IDataObject;
+	} catch (error) {
+		// Rebuilt rather than rethrown: the original carries the request, and so the password.
+		const response = (error as { response?: { status?: number; data?: unknown } }).response;
+		const reason = response
+			? describeError({ status: response.status, body: response.data })
+			: `Could not reach ${api} (${(error as { code?: string }).code ?? 'network error'})`;
+		throw new Error(`Rimdian service account login failed. ${reason}`);
+	}
+	if (typeof answer?.access_token !== 'string') {
+		throw new Error('Rimdian service account login answered without an access_token.');
+	}
+	return { sessionToken: answer.access_token };
+}
+
+function idempotencyKey(item: IDataObject): string | undefined {
+	const kind = item.kind as string;
+	const own = item[kind] as IDataObject | undefined;
+	if (kind === 'user_alias' && own) return `user_alias:${own.from_user_external_id}>${own.to_user_external_id}`;
+	const id = own?.external_id;
+	return typeof id === 'string' && id !== '' ? `${kind}:${id}` : undefined;
+}
+
+export const rimdian: Platform = {
+	id: 'rimdian',
+	displayName: 'Rimdian',
+	nodeProperties: [
+		{
+			displayName: 'Item Kind',
+			name: 'rimdianKind',
+			type: 'options',
+			options: RIMDIAN_KINDS.map((kind) => ({ name: kind, value: kind })),
+			default: 'user',
+			description:
+				'Kind of the items that carry no "kind" field: their fields become that kind\'s object, and "user", "session" and "device" fields stay beside it. Items with a "kind" field are sent as they are.',
+			displayOptions: { show: { platform: ['rimdian'] } },
+		},
+	],
+	readNodeOptions: (get) => ({ rimdianKind: get('rimdianKind') as string }),
+	credentialProperties: [
+		{
+			displayName: 'Authentication',
+			name: 'rimdianAuthentication',
+			type: 'options',
+			options: [
+				{
+					name: 'Access Token',
+					value: 'accessToken',
+					description: 'A token from Rimdian; it expires after 8 hours',
+				},
+				{
+					name: 'Service Account',
+					value: 'serviceAccount',
+					description: 'Email and password of a service account; a fresh token is fetched when one expires',
+				},
+			],
+			default: 'serviceAccount',
+			displayOptions: SHOW,
+		},
+		{
+			displayName: 'Endpoint',
+			name: 'rimdianRegion',
+			type: 'options',
+			options: [
+				{ name: 'EU (collector-eu / api-eu.rimdian.com)', value: 'eu' },
+				{ name: 'Custom Base URL', value: 'custom' },
+			],
+			default: 'eu',
+			displayOptions: SHOW,
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://collector.example.com',
+			description: 'Serves both the collector (/data) and the API (/api/...) paths',
+			displayOptions: { show: { platform: ['rimdian'], rimdianRegion: ['custom'] } },
+		},
+		{
+			displayName: 'Access Token',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['accessToken'] } },
+		},
+		{
+			displayName: 'Email',
+			name: 'email',
+			type: 'string',
+			placeholder: 'name@email.com',
+			default: '',
+			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] } },
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] } },
+		},
+		{
+			displayName: 'Workspace ID',
+			name: 'workspaceId',
+			type: 'string',
+			default: '',
+			placeholder: 'acme_workspace',
+			displayOptions: SHOW,
+		},
+	],
+	resolveEndpoints,
+	authHeaders(credentials) {
+		const token = usesServiceAccount(credentials) ? credentials.sessionToken : credentials.apiKey;
+		return { Authorization: `Bearer ${token as string}` };
+	},
+	preAuthenticate,
+	describeError,
+	mapItem,
+	compileValidator: (options) => compileRimdianValidator(options),
+	delivery: {
+		mode: 'batch',
+		maxBatchSize: 100,
+		defaultBatchSize: 100,
+		path: '/data',
+		serializeItem: canonicalJson,
+		buildBody(serializedItems, credentials) {
+			return `{"workspace_id":${JSON.stringify(credentials.workspaceId ?? '')},"items":[${serializedItems.join(',')}]}`;
+		},
+		checkAnswer: (body) =>
+			typeof body === 'string' && body.trim() === 'queued'
+				? undefined
+				: `Rimdian answered 2xx without "queued" (${quote(bodyText(body)) || 'an empty body'}): the batch is not known to be accepted.`,
+		idempotencyKey,
+		// Rimdian skips a byte-identical item it has seen: re-sending one is harmless.
+		dedupesIdenticalItems: true,
+	},
+};

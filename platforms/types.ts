@@ -1,0 +1,99 @@
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestHelper,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import type { ItemValidator, ValidatorOptions } from '../lib/validation/types';
+
+export type PlatformId = 'ayona' | 'rimdian' | 'userpilot';
+
+/** Where a platform's requests go, resolved from the credentials. */
+export interface Endpoints {
+	/** Base URL of the data (import) endpoint. */
+	data: string;
+	/** Base URL of the account, job status and log endpoints. */
+	api: string;
+}
+
+/** What a failed HTTP exchange looked like, for a platform to turn into a clear message. */
+export interface FailedResponse {
+	status?: number;
+	body: unknown;
+	contentType?: string;
+}
+
+/** Options every platform's mapper and validator understand, set in a node's UI. */
+export interface PlatformItemOptions extends ValidatorOptions {
+	/** Rimdian: the kind used for items that carry no `kind` of their own. */
+	rimdianKind?: string;
+	/** Userpilot: `source` for rows that carry none. */
+	defaultSource?: string;
+	/** Userpilot: `event_type` for rows that carry none. */
+	defaultEventType?: string;
+	/** Ayona: the REST source the entries belong to. */
+	sourceId?: string;
+}
+
+/** Platforms that take items as JSON batches (Rimdian, Ayona). */
+export interface BatchDelivery {
+	mode: 'batch';
+	/** Hard limit of the API (undefined when none is published). */
+	maxBatchSize?: number;
+	defaultBatchSize: number;
+	/** Path of the import endpoint, relative to `Endpoints.data`. */
+	path: string;
+	/** Deterministic serialization of one validated item (same item, same bytes). */
+	serializeItem(item: IDataObject): string;
+	/** The request body around already-serialized items, built without re-serializing them. */
+	buildBody(serializedItems: string[], credentials: ICredentialDataDecryptedObject, options: PlatformItemOptions): string;
+	/** Why a 2xx answer is not the platform's acceptance (a proxy page, an unexpected body); undefined when it is. */
+	checkAnswer(body: unknown): string | undefined;
+	/** The item's own key, when it has one that makes a re-send safe (idempotent). */
+	idempotencyKey?(item: IDataObject): string | undefined;
+	/** The platform drops an item it already received byte for byte, so a re-send adds nothing. */
+	dedupesIdenticalItems?: boolean;
+}
+
+/** Platforms that take a file as an asynchronous job (Userpilot). */
+export interface FileDelivery {
+	mode: 'file';
+	maxFileBytes: number;
+	/** Path of the upload endpoint, relative to `Endpoints.data`. */
+	path: string;
+	/** Path of the list of jobs, relative to `Endpoints.api`. */
+	jobsPath: string;
+	serializeItem(item: IDataObject): string;
+}
+
+/**
+ * Everything specific to one platform. A new platform is one new folder under `platforms/`
+ * implementing this, added to `platforms/index.ts`.
+ */
+export interface Platform {
+	id: PlatformId;
+	displayName: string;
+	/** Node fields only this platform has; shown when a node's `platform` parameter is this one. */
+	nodeProperties: INodeProperties[];
+	/** Reads those node fields (by name) into the options of the mapper and validator. */
+	readNodeOptions(get: (name: string) => unknown): Partial<PlatformItemOptions>;
+	/** A sentence saying what is missing or wrong in those options, before anything is sent. */
+	checkNodeOptions?(options: PlatformItemOptions): string | undefined;
+	/** Credential fields only this platform has; shown when the credential's platform is this one. */
+	credentialProperties: INodeProperties[];
+	resolveEndpoints(credentials: ICredentialDataDecryptedObject): Endpoints;
+	/** Headers that authenticate a request (the credential type's `authenticate` calls this). */
+	authHeaders(credentials: ICredentialDataDecryptedObject): Record<string, string>;
+	/** Obtains a short-lived token when the platform needs one (n8n's preAuthentication). */
+	preAuthenticate?(
+		this: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+	): Promise<IDataObject>;
+	/** Turns an error answer into a sentence a user can act on (never echoing secrets). */
+	describeError(response: FailedResponse): string;
+	/** n8n item JSON to the platform's item shape, before validation. */
+	mapItem(json: IDataObject, options: PlatformItemOptions): unknown;
+	compileValidator(options: PlatformItemOptions): ItemValidator;
+	delivery: BatchDelivery | FileDelivery;
+}
