@@ -17,10 +17,8 @@ export function checkBaseUrl(raw: unknown, allowInsecureHttp = false): string {
 		throw new InsecureEndpointError('The base URL is empty: set it in the credentials.');
 	}
 	const text = raw.trim();
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
+	const url = URL.canParse(text) ? new URL(text) : undefined;
+	if (!url) {
 		throw new InsecureEndpointError(
 			`The base URL "${text}" is not a URL: write it as https://host[:port][/path].`,
 		);

@@ -91,6 +91,7 @@ export async function sendBatches(
 			options.credentials,
 			options.itemOptions,
 		);
+		let failure: unknown;
 		try {
 			const response = await transport.request(
 				{ method: 'POST', url, body, headers: { 'Content-Type': 'application/json' } },
@@ -110,24 +111,28 @@ export async function sendBatches(
 					key: item.key,
 				});
 			}
+			return;
 		} catch (error) {
-			if (error instanceof ExecutionCancelledError) {
-				cancelled = error;
-				throw error;
-			}
-			const failure =
-				error instanceof PlatformRequestError
-					? error
-					: new PlatformRequestError((error as Error).message, undefined, 0, false, false);
-			fatal ??= failure;
+			failure = error;
+		}
+		if (failure instanceof ExecutionCancelledError) {
+			cancelled = failure;
+			throw failure;
+		}
+		{
+			const error =
+				failure instanceof PlatformRequestError
+					? failure
+					: new PlatformRequestError((failure as Error).message, undefined, 0, false, false);
+			fatal ??= error;
 			for (const item of batch.items) {
 				report(item, {
 					status: 'failed',
-					message: failure.message,
-					httpCode: failure.status,
+					message: error.message,
+					httpCode: error.status,
 					batch: batch.number,
-					retries: failure.retries,
-					possiblyDelivered: failure.possiblyDelivered,
+					retries: error.retries,
+					possiblyDelivered: error.possiblyDelivered,
 					key: item.key,
 				});
 			}

@@ -190,7 +190,7 @@ export class PlatformTransport {
 			}
 			this.stats.requests++;
 			const attempt = typeof options === 'function' ? options() : options;
-			let failure: { reason: string; waitMs?: number; status?: number; message: string; maybeDelivered: boolean };
+			let outcome: RetryableFailure | Error;
 			try {
 				const response = (await this.context.helpers.httpRequestWithAuthentication.call(
 					this.context,
@@ -205,38 +205,15 @@ export class PlatformTransport {
 					possiblyDuplicated,
 				};
 			} catch (error) {
-				const cause = unwrap(error);
-				if (isAbort(cause, this.signal)) throw new ExecutionCancelledError();
-				const response = cause.response;
-				if (response) {
-					const status = response.status;
-					const contentType = String(headerOf(response.headers, 'content-type') ?? '');
-					const message = this.platform.describeError({ status, body: response.data, contentType });
-					if (status === 429) {
-						failure = {
-							reason: '429',
-							status,
-							message,
-							waitMs: parseRetryAfter(headerOf(response.headers, 'retry-after')),
-							maybeDelivered: false,
-						};
-					} else if (status >= 500 && status !== 501) {
-						failure = { reason: String(status), status, message, maybeDelivered: false };
-					} else {
-						throw new PlatformRequestError(message, status, retries, possiblyDuplicated, false);
-					}
-				} else if (cause.code && RETRYABLE_CODES.has(cause.code)) {
-					failure = {
-						reason: cause.code,
-						message: `${label}: connection failed (${cause.code})`,
-						maybeDelivered: MAYBE_DELIVERED_CODES.has(cause.code),
-					};
-				} else {
-					// Not an HTTP exchange at all (a refused URL, a bad option): report it as it is.
-					const text = (error as Error)?.message ?? String(error);
-					throw new PlatformRequestError(`${label}: ${text}`, undefined, retries, possiblyDuplicated, false);
-				}
+				outcome = this.classify(error, label);
 			}
+			if (outcome instanceof Error) {
+				if (outcome instanceof PlatformRequestError) {
+					throw new PlatformRequestError(outcome.message, outcome.status, retries, possiblyDuplicated, false);
+				}
+				throw outcome;
+			}
+			const failure = outcome;
 			possiblyDuplicated ||= failure.maybeDelivered;
 			if (retries >= this.policy.maxRetries) {
 				throw new PlatformRequestError(
@@ -253,11 +230,52 @@ export class PlatformTransport {
 			this.logger?.warn(
 				`${this.platform.displayName} ${label}: ${failure.reason}, retry ${retries}/${this.policy.maxRetries} in ${Math.round(wait)} ms`,
 			);
-			try {
-				await sleepWithAbort(wait, this.signal);
-			} catch {
-				throw new ExecutionCancelledError();
-			}
+			await pause(wait, this.signal);
 		}
 	}
+
+	/** Sorts a failed attempt into one worth retrying, or an error to give up with. */
+	private classify(error: unknown, label: string): RetryableFailure | Error {
+		const cause = unwrap(error);
+		if (isAbort(cause, this.signal)) return new ExecutionCancelledError();
+		const response = cause.response;
+		if (response) {
+			const status = response.status;
+			const contentType = String(headerOf(response.headers, 'content-type') ?? '');
+			const message = this.platform.describeError({ status, body: response.data, contentType });
+			if (status === 429) {
+				const waitMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
+				return { reason: '429', status, message, waitMs, maybeDelivered: false };
+			}
+			if (status >= 500 && status !== 501) return { reason: String(status), status, message, maybeDelivered: false };
+			return new PlatformRequestError(message, status, 0, false, false);
+		}
+		if (cause.code && RETRYABLE_CODES.has(cause.code)) {
+			return {
+				reason: cause.code,
+				message: `${label}: connection failed (${cause.code})`,
+				maybeDelivered: MAYBE_DELIVERED_CODES.has(cause.code),
+			};
+		}
+		// Not an HTTP exchange at all (a refused URL, a bad option): report it as it is.
+		const text = (error as Error)?.message ?? String(error);
+		return new PlatformRequestError(`${label}: ${text}`, undefined, 0, false, false);
+	}
+}
+
+interface RetryableFailure {
+	reason: string;
+	waitMs?: number;
+	status?: number;
+	message: string;
+	maybeDelivered: boolean;
+}
+
+/** Waits, unless the execution is cancelled first. */
+export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	let cancelled = false;
+	await sleepWithAbort(ms, signal).catch(() => {
+		cancelled = true;
+	});
+	if (cancelled) throw new ExecutionCancelledError();
 }

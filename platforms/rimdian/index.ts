@@ -88,7 +88,8 @@ async function preAuthenticate(
 	// Access tokens are used as they are; only a service account logs in for a fresh one.
 	if (!usesServiceAccount(credentials)) return {};
 	const { api } = resolveEndpoints(credentials);
-	let answer: IDataObject;
+	let answer: IDataObject | undefined;
+	let failure: string | undefined;
 	try {
 		answer = (await this.helpers.httpRequest({
 			method: 'POST',
@@ -102,8 +103,9 @@ async function preAuthenticate(
 		const reason = response
 			? describeError({ status: response.status, body: response.data })
 			: `Could not reach ${api} (${(error as { code?: string }).code ?? 'network error'})`;
-		throw new Error(`Rimdian service account login failed. ${reason}`);
+		failure = `Rimdian service account login failed. ${reason}`;
 	}
+	if (failure) throw new Error(failure);
 	if (typeof answer?.access_token !== 'string') {
 		throw new Error('Rimdian service account login answered without an access_token.');
 	}

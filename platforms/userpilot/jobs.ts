@@ -1,9 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
-import { sleepWithAbort } from 'n8n-workflow';
 
 import type { MultipartFile } from '../../lib/multipart';
 import {
-	ExecutionCancelledError,
+	pause,
 	PlatformRequestError,
 	type PlatformResponse,
 	type PlatformTransport,
@@ -41,14 +40,6 @@ function safeParse(text: string): unknown {
 		return JSON.parse(text);
 	} catch {
 		return undefined;
-	}
-}
-
-async function pause(ms: number, signal?: AbortSignal) {
-	try {
-		await sleepWithAbort(ms, signal);
-	} catch {
-		throw new ExecutionCancelledError();
 	}
 }
 
@@ -154,6 +145,7 @@ export async function createImportJob(
 		return landed ? { status: 200, body: landed, headers: {}, retries: 0, possiblyDuplicated: false } : undefined;
 	};
 	for (;;) {
+		let failure: unknown;
 		try {
 			const response = await transport.request(
 				() => ({
@@ -180,11 +172,10 @@ export async function createImportJob(
 			}
 			return { job, retries: response.retries };
 		} catch (error) {
-			if (error instanceof PlatformRequestError && error.status === 409 && options.whenJobRunning === 'wait') {
-				await waitForNoRunningJob(transport, options);
-				continue;
-			}
-			throw error;
+			failure = error;
 		}
+		const conflict = failure instanceof PlatformRequestError && failure.status === 409;
+		if (!conflict || options.whenJobRunning !== 'wait') throw failure;
+		await waitForNoRunningJob(transport, options);
 	}
 }

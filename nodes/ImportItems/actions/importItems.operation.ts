@@ -87,6 +87,7 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		results[item.index] = result;
 	};
 	let fatal: PlatformRequestError | undefined;
+	let crash: unknown;
 	try {
 		if (prepared.length > 0) {
 			if (platform.delivery.mode === 'batch') {
@@ -107,8 +108,13 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 			}
 		}
 	} catch (error) {
-		if (error instanceof ExecutionCancelledError) throw new NodeOperationError(this.getNode(), error.message);
-		throw error;
+		crash = error;
+	}
+	if (crash instanceof NodeOperationError || crash instanceof NodeApiError) throw crash;
+	if (crash) {
+		throw new NodeOperationError(this.getNode(), crash as Error, {
+			message: crash instanceof ExecutionCancelledError ? crash.message : `Import failed: ${(crash as Error).message}`,
+		});
 	}
 
 	const final = results.map(

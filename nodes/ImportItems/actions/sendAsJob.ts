@@ -1,4 +1,5 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
 import type { PreparedItem } from '../../../lib/batchSender';
 import { multipartFile } from '../../../lib/multipart';
@@ -75,7 +76,7 @@ export async function sendItemsAsJob(
 				wait,
 			));
 		} catch (error) {
-			if (!(error instanceof PlatformRequestError)) throw error;
+			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
 			return fail(error);
 		}
 		if (!waitForCompletion) {
@@ -86,7 +87,7 @@ export async function sendItemsAsJob(
 		try {
 			final = await waitForJob(transport, job, wait);
 		} catch (error) {
-			if (!(error instanceof PlatformRequestError)) throw error;
+			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
 			return fail(error, job.job_id);
 		}
 		if (final.status === 'failed') {
