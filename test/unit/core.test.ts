@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { checkBaseUrl } from '../../lib/baseUrl';
+import { toBatches } from '../../lib/batchSender';
+import { canonicalJson } from '../../lib/canonicalJson';
+import { multipartFile } from '../../lib/multipart';
+import { setPath } from '../../lib/paths';
+import { rimdian } from '../../platforms/rimdian';
+
+test('canonical JSON: same item, same bytes, whatever the key order', () => {
+	const a = { kind: 'user', user: { external_id: 'u1', created_at: '2024-01-01T00:00:00Z', is_authenticated: true } };
+	const b = { user: { is_authenticated: true, created_at: '2024-01-01T00:00:00Z', external_id: 'u1' }, kind: 'user' };
+	assert.equal(canonicalJson(a), canonicalJson(b));
+	assert.equal(canonicalJson(a), '{"kind":"user","user":{"created_at":"2024-01-01T00:00:00Z","external_id":"u1","is_authenticated":true}}');
+	assert.deepEqual(JSON.parse(canonicalJson({ x: [1, 'é', null, { b: 1, a: undefined }] })), { x: [1, 'é', null, { b: 1 }] });
+});
+
+test('base URLs: https anywhere, http only on loopback unless allowed', () => {
+	assert.equal(checkBaseUrl('https://api.example.com/'), 'https://api.example.com');
+	assert.equal(checkBaseUrl('http://127.0.0.1:8787'), 'http://127.0.0.1:8787');
+	assert.equal(checkBaseUrl('http://localhost:1'), 'http://localhost:1');
+	assert.equal(checkBaseUrl('http://[::1]:1'), 'http://[::1]:1');
+	assert.throws(() => checkBaseUrl('http://api.example.com'), /Refusing plain http:\/\/ to api.example.com/);
+	assert.equal(checkBaseUrl('http://10.0.0.5', true), 'http://10.0.0.5');
+	assert.throws(() => checkBaseUrl('ftp://x'), /must start with https/);
+	assert.throws(() => checkBaseUrl('not a url'), /is not a URL/);
+	assert.throws(() => checkBaseUrl(''), /empty/);
+	assert.throws(() => checkBaseUrl('https://user:pw@x.com'), /user name or password/);
+});
+
+test('batches: never more than the size, nothing lost, order kept', () => {
+	const items = Array.from({ length: 250 }, (_, index) => ({ index, serialized: String(index) }));
+	const batches = [...toBatches(items, 100)];
+	assert.deepEqual(batches.map((b) => b.items.length), [100, 100, 50]);
+	assert.deepEqual(batches.flatMap((b) => b.items.map((i) => i.index)), items.map((i) => i.index));
+	assert.deepEqual(batches.map((b) => b.number), [1, 2, 3]);
+});
+
+test('Rimdian body is built around serialized items without re-serializing them', () => {
+	if (rimdian.delivery.mode !== 'batch') throw new Error('batch expected');
+	const body = rimdian.delivery.buildBody(['{"kind":"user"}', '{"kind":"user"}'], { workspaceId: 'ws"1' }, { timezone: 'UTC' });
+	assert.deepEqual(JSON.parse(body), { workspace_id: 'ws"1', items: [{ kind: 'user' }, { kind: 'user' }] });
+});
+
+test('Rimdian wraps flat records as the chosen kind, keeping user/session/device beside it', () => {
+	assert.deepEqual(rimdian.mapItem({ external_id: 'u' }, { timezone: 'UTC', rimdianKind: 'user' }), {
+		kind: 'user',
+		user: { external_id: 'u' },
+	});
+	assert.deepEqual(
+		rimdian.mapItem({ external_id: 'o', user: { external_id: 'u' } }, { timezone: 'UTC', rimdianKind: 'order' }),
+		{ kind: 'order', order: { external_id: 'o' }, user: { external_id: 'u' } },
+	);
+	const own = { kind: 'user', user: { external_id: 'u' } };
+	assert.equal(rimdian.mapItem(own, { timezone: 'UTC', rimdianKind: 'order' }), own);
+});
+
+test('dotted field names build nested objects and refuse prototype keys', () => {
+	const target = {};
+	setPath(target, 'user.external_id', 'u1');
+	setPath(target, 'user.is_authenticated', true);
+	setPath(target, 'kind', 'user');
+	assert.deepEqual(target, { user: { external_id: 'u1', is_authenticated: true }, kind: 'user' });
+	assert.throws(() => setPath({}, '__proto__.polluted', 1), /not allowed/);
+});
+
+test('multipart body: the file between one part header and the closing boundary', async () => {
+	const file = multipartFile('file', 'a.ndjson', 'application/x-ndjson', Buffer.from('{"a":1}\n'));
+	const body = file.body() as Buffer;
+	assert.equal(body.length, file.length);
+	const boundary = file.contentType.split('boundary=')[1];
+	const text = body.toString();
+	assert.ok(text.startsWith(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.ndjson"\r\n`));
+	assert.ok(text.endsWith(`\r\n{"a":1}\n\r\n--${boundary}--\r\n`));
+});
