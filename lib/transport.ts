@@ -257,8 +257,10 @@ export class PlatformTransport {
 				maybeDelivered: MAYBE_DELIVERED_CODES.has(cause.code),
 			};
 		}
-		// Not an HTTP exchange at all (a refused URL, a bad option): report it as it is.
-		const text = (error as Error)?.message ?? String(error);
+		// Not an HTTP exchange at all (a refused URL, a bad option): report the root cause.
+		let root = error as AxiosLikeError | undefined;
+		while (root?.cause) root = root.cause;
+		const text = root?.message ?? (error as Error)?.message ?? String(error);
 		return new PlatformRequestError(`${label}: ${text}`, undefined, 0, false, false);
 	}
 }

@@ -91,6 +91,13 @@ export class ErrorList {
 		else this.dropped++;
 	}
 
+	/** Whether an error was already recorded for `field`. */
+	hasField(field: string): boolean {
+		if (this.list === undefined) return false;
+		for (let i = 0; i < this.list.length; i++) if (this.list[i].field === field) return true;
+		return false;
+	}
+
 	get empty(): boolean {
 		return this.list === undefined;
 	}
@@ -116,6 +123,15 @@ export class ErrorList {
 
 // ---------------------------------------------------------------------------------------------
 // Strings
+
+/** Whether a string is empty or only white space (no allocation for the usual non-blank string). */
+export function isBlank(value: string): boolean {
+	for (let i = 0; i < value.length; i++) {
+		const c = value.charCodeAt(i);
+		if (c > 32 && c !== 160 && c !== 0xfeff && !(c >= 0x2000 && c <= 0x200b) && c !== 0x3000) return false;
+	}
+	return true;
+}
 
 /** Unresolved template or a placeholder left in place of a real id. */
 const TEMPLATE_RE = /\{\{[\s\S]*\}\}|\$\{[\s\S]*\}/;
@@ -203,10 +219,8 @@ export function parseBooleanString(value: string): boolean | undefined {
 
 class NestingWalk {
 	visited = 0;
-	constructor(
-		readonly maxDepth: number,
-		readonly maxValues: number,
-	) {}
+	maxDepth = DEFAULT_MAX_DEPTH;
+	readonly maxValues = MAX_NESTED_VALUES;
 
 	/** Returns the path (innermost key last) and reason of the first problem, or undefined. */
 	walk(value: unknown, depth: number): { path: Array<string | number>; reason: string; depth?: boolean } | undefined {
@@ -260,6 +274,8 @@ class NestingWalk {
 	}
 }
 
+const walker = new NestingWalk();
+
 /**
  * Checks that a free-form value is JSON-representable and at most `maxDepth` objects/arrays deep
  * (the value itself is level 1: `{"a":{"b":1}}` is 2 levels). Cycles fail the depth rule.
@@ -267,7 +283,13 @@ class NestingWalk {
  * problem (the reason says where) and the exact path of the value JSON cannot represent otherwise.
  */
 export function checkNesting(value: unknown, path: string, maxDepth = DEFAULT_MAX_DEPTH): FieldError | undefined {
-	const issue = new NestingWalk(maxDepth, MAX_NESTED_VALUES).walk(value, 1);
+	// Fast exits for the usual leaves; then one reused walker (checks are synchronous).
+	if (typeof value !== 'object' || value === null) {
+		if (typeof value === 'string' || typeof value === 'boolean' || value === null || value === undefined) return undefined;
+	}
+	walker.visited = 0;
+	walker.maxDepth = maxDepth;
+	const issue = walker.walk(value, 1);
 	if (issue === undefined) return undefined;
 	let where = path;
 	for (let i = issue.path.length - 1; i >= 0; i--) {

@@ -3,8 +3,9 @@
  *
  * `compileDateNormalizer(options)` does the expensive work once (time zone lookup, output writer
  * choice, caches) and returns a function called once per value. That function never throws and
- * allocates little: the strings of a regex match and, when the value has to be rewritten, the new
- * string.
+ * allocates little: the ISO forms are read by hand (no regex), valid input is returned as it is,
+ * and a reason string is built only for a refusal. Zone offsets come from luxon's IANAZone, cached
+ * per 15-minute bucket and shared by every normalizer of a zone.
  *
  * Accepted inputs (everything else is refused with a reason naming the value and the form wanted):
  * - ISO 8601 / RFC 3339: `2024-07-28`, `2024-07-28T08:55`, `2024-07-28 08:55:35`,
@@ -22,17 +23,20 @@
  * (default 1900) or after 9999, and, unless `allowFuture`, instants after `now()`.
  *
  * Inputs without an offset are read in `timezone`. When a wall-clock time occurs twice (the hour
- * repeated when clocks go back), the earlier instant is taken.
+ * repeated when clocks go back), the earlier instant is taken. A wall-clock time the clocks skip
+ * is refused, except a date alone whose midnight was skipped: that day starts when the clocks
+ * resume (`2018-11-04` in America/Sao_Paulo is 01:00-02:00).
  *
  * Output forms:
  * - `rfc3339` (Rimdian): `YYYY-MM-DDTHH:mm:ss[.f…](Z|±HH:MM)`. A string that already is valid
  *   RFC 3339 (upper-case `T` and `Z`, as Go's parser wants) is returned byte-identical. Otherwise
  *   the input's own offset is kept when it had one, else the offset of `timezone` at that instant
  *   is written; an offset of zero is written `Z`.
- * - `iso8601` (Userpilot): `YYYY-MM-DD[T ]HH:mm:ss[.f…]` in UTC. A string that already has that
+ * - `iso8601` (Userpilot): `YYYY-MM-DD[T ]HH:mm:ss[.f…][Z]` in UTC. A string that already has that
  *   shape and denotes UTC (it ends in `Z` or `+00:00`, or carries no offset while `timezone` is
  *   UTC) is returned byte-identical, microseconds included. Otherwise it is rewritten as
- *   `YYYY-MM-DDTHH:mm:ss[.f…]` in UTC, without a suffix, the form of Userpilot's own examples.
+ *   `YYYY-MM-DDTHH:mm:ss[.f…]Z` in UTC. The `Z` matters: a zone-less output would be read again
+ *   in `timezone` by a second pass, so normalizing twice would shift it.
  * - `ayona`: `YYYY-MM-DD HH:mm:ss`, wall-clock time in `timezone`; fractions of a second are
  *   dropped (truncated). A string already in that form is returned byte-identical.
  *
@@ -65,10 +69,7 @@ const MAX_DATE_STRING = 120;
 const DEFAULT_MIN_YEAR = 1900;
 const MAX_YEAR = 9999;
 
-// Hoisted patterns. Groups: year, month, day, separator, hour, minute, second, fraction separator,
-// fraction, offset.
-const ISO_RE =
-	/^(\d{4})-(\d{2})-(\d{2})(?:([Tt ])(\d{2}):(\d{2})(?::(\d{2})(?:([.,])(\d{1,9}))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+// Hoisted patterns (the ISO forms are read by hand, see readIso).
 const SLASH_RE = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const AMBIGUOUS_RE = /^\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?:$|[\sT,])/;
 const NUMERIC_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -174,6 +175,19 @@ function formatOffset(seconds: number): string {
 // ---------------------------------------------------------------------------------------------
 // Time zones
 
+/** Offset caches shared by every normalizer of a zone (an execution compiles several). */
+const OFFSET_CACHES = new Map<string, Map<number, number>>();
+
+function offsetCacheOf(zoneName: string): Map<number, number> {
+	let cache = OFFSET_CACHES.get(zoneName);
+	if (cache === undefined) {
+		if (OFFSET_CACHES.size >= 64) OFFSET_CACHES.clear();
+		cache = new Map<number, number>();
+		OFFSET_CACHES.set(zoneName, cache);
+	}
+	return cache;
+}
+
 /** Offset arithmetic for the configured zone, in seconds, with a cache for IANA zones. */
 class ZoneCalc {
 	readonly isUtc: boolean;
@@ -181,7 +195,7 @@ class ZoneCalc {
 	private readonly fixed: number;
 	private readonly iana: IANAZone | undefined;
 	/** 15-minute bucket of UTC seconds → offset in seconds, for buckets without a transition. */
-	private readonly cache = new Map<number, number>();
+	private cache = new Map<number, number>();
 
 	constructor(timezone: string) {
 		if (typeof timezone !== 'string' || timezone.trim() === '') {
@@ -196,6 +210,7 @@ class ZoneCalc {
 		}
 		if (IANAZone.isValidZone(tz)) {
 			this.iana = IANAZone.create(tz);
+			this.cache = offsetCacheOf(this.iana.name);
 			this.isUtc = false;
 			this.fixed = 0;
 			return;
@@ -249,6 +264,12 @@ class ZoneCalc {
 		if (ok2) return t2;
 		return NaN;
 	}
+
+	/** For a wall time a clock change skipped: the instant the clocks jumped to (luxon's rule). */
+	toUtcShifted(localSeconds: number): number {
+		if (this.iana === undefined) return localSeconds - this.fixed;
+		return localSeconds - this.offsetAt(localSeconds - 86400);
+	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,6 +299,8 @@ class Parsed {
 	ayona = false;
 	/** Day of week named in the input (0 Sunday), -1 when none. */
 	weekday = -1;
+	/** Only a date was written (no time of day). */
+	dateOnly = false;
 
 	reset(): void {
 		this.h = 0;
@@ -290,6 +313,7 @@ class Parsed {
 		this.isoUtc = false;
 		this.ayona = false;
 		this.weekday = -1;
+		this.dateOnly = false;
 	}
 }
 
@@ -303,44 +327,113 @@ function parseOffset(text: string): number {
 	return sign * (hours * 3600 + minutes * 60);
 }
 
+function digitAt(text: string, i: number): number {
+	const c = text.charCodeAt(i) - 48;
+	return c >= 0 && c <= 9 ? c : -1;
+}
+
+function twoDigits(text: string, i: number): number {
+	const a = digitAt(text, i);
+	const b = digitAt(text, i + 1);
+	return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+/**
+ * Hand-written reader of the ISO 8601 forms (the hot path: no regex, no allocation but the
+ * fraction): `YYYY-MM-DD[(T|t| )HH:mm[:ss[(.|,)f{1,9}]][Z|z|±HH[[:]MM]]]`. Returns false when the
+ * text is not in that form, true after filling `p`, or a reason for an impossible offset.
+ */
+function readIso(text: string, p: Parsed): boolean | string {
+	const len = text.length;
+	if (len < 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
+	const y1 = twoDigits(text, 0);
+	const y2 = twoDigits(text, 2);
+	const m = twoDigits(text, 5);
+	const d = twoDigits(text, 8);
+	if (y1 < 0 || y2 < 0 || m < 0 || d < 0) return false;
+	p.y = y1 * 100 + y2;
+	p.m = m;
+	p.d = d;
+	if (len === 10) {
+		p.dateOnly = true;
+		return true;
+	}
+	const sep = text.charCodeAt(10);
+	if (sep !== 84 && sep !== 116 && sep !== 32) return false; // T t space
+	if (len < 16 || text.charCodeAt(13) !== 58) return false;
+	const h = twoDigits(text, 11);
+	const mi = twoDigits(text, 14);
+	if (h < 0 || mi < 0) return false;
+	p.h = h;
+	p.mi = mi;
+	let i = 16;
+	let hasSeconds = false;
+	let fracSep = 0;
+	if (i < len && text.charCodeAt(i) === 58) {
+		const sec = twoDigits(text, i + 1);
+		if (sec < 0) return false;
+		p.s = sec;
+		hasSeconds = true;
+		i += 3;
+		const c = text.charCodeAt(i);
+		if (c === 46 || c === 44) {
+			let j = i + 1;
+			while (j < len && digitAt(text, j) >= 0) j++;
+			const digits = j - i - 1;
+			if (digits < 1 || digits > 9) return false;
+			p.frac = text.slice(i + 1, j);
+			fracSep = c;
+			i = j;
+		}
+	}
+	let offsetKind = 0; // 0 none, 1 Z, 2 ±HH:MM, 3 other offset spelling
+	if (i < len) {
+		const c = text.charCodeAt(i);
+		if (c === 90 || c === 122) {
+			if (i + 1 !== len) return false;
+			p.off = 0;
+			offsetKind = c === 90 ? 1 : 3;
+		} else if (c === 43 || c === 45) {
+			const hh = twoDigits(text, i + 1);
+			if (hh < 0) return false;
+			let mm = 0;
+			const rest = len - i;
+			if (rest === 6 && text.charCodeAt(i + 3) === 58) {
+				mm = twoDigits(text, i + 4);
+				offsetKind = 2;
+			} else if (rest === 5) {
+				mm = twoDigits(text, i + 3);
+				offsetKind = 3;
+			} else if (rest === 3) {
+				offsetKind = 3;
+			} else return false;
+			if (mm < 0) return false;
+			if (hh > 23 || mm > 59) return `${quoteForReason(text)} has an impossible UTC offset ${text.slice(i)}`;
+			p.off = (c === 45 ? -1 : 1) * (hh * 3600 + mm * 60);
+		} else return false;
+	}
+	const dotFraction = fracSep === 0 || fracSep === 46;
+	p.isoShape = hasSeconds && dotFraction && sep !== 116;
+	p.rfc3339 = p.isoShape && sep === 84 && (offsetKind === 1 || offsetKind === 2);
+	p.isoUtc = p.isoShape && (offsetKind === 1 || (offsetKind === 2 && p.off === 0 && text.charCodeAt(len - 6) === 43));
+	p.ayona = sep === 32 && hasSeconds && fracSep === 0 && offsetKind === 0;
+	return true;
+}
+
 /** Fills `p` from a string; returns a reason when the string is not an accepted date form. */
 function parseString(text: string, p: Parsed, expected: string): string | undefined {
 	p.reset();
 	const c0 = text.charCodeAt(0);
 	if (c0 >= 48 && c0 <= 57) {
-		const iso = ISO_RE.exec(text);
-		if (iso !== null) {
-			p.y = +iso[1];
-			p.m = +iso[2];
-			p.d = +iso[3];
-			if (iso[4] !== undefined) {
-				p.h = +iso[5];
-				p.mi = +iso[6];
-				const hasSeconds = iso[7] !== undefined;
-				if (hasSeconds) p.s = +iso[7];
-				if (iso[9] !== undefined) p.frac = iso[9];
-				const offText = iso[10];
-				if (offText !== undefined) {
-					p.off = parseOffset(offText);
-					if (p.off === Number.POSITIVE_INFINITY) {
-						return `${quoteForReason(text)} has an impossible UTC offset ${offText}; expected ${expected}`;
-					}
-				}
-				const sep = iso[4];
-				const dotFraction = iso[8] === undefined || iso[8] === '.';
-				p.isoShape = hasSeconds && dotFraction && (sep === 'T' || sep === ' ');
-				p.rfc3339 =
-					p.isoShape && sep === 'T' && offText !== undefined && (offText === 'Z' || offText.length === 6);
-				p.isoUtc = p.isoShape && (offText === 'Z' || offText === '+00:00');
-				p.ayona = sep === ' ' && hasSeconds && iso[8] === undefined && offText === undefined;
-			}
-			return undefined;
-		}
+		const iso = readIso(text, p);
+		if (iso === true) return undefined;
+		if (typeof iso === 'string') return `${iso}; expected ${expected}`;
 		const slash = SLASH_RE.exec(text);
 		if (slash !== null) {
 			p.y = +slash[1];
 			p.m = +slash[2];
 			p.d = +slash[3];
+			p.dateOnly = slash[4] === undefined;
 			if (slash[4] !== undefined) {
 				p.h = +slash[4];
 				p.mi = +slash[5];
@@ -350,7 +443,7 @@ function parseString(text: string, p: Parsed, expected: string): string | undefi
 			return undefined;
 		}
 		if (AMBIGUOUS_RE.test(text)) {
-			return `${quoteForReason(text)} is ambiguous: day and month order unknown; use YYYY-MM-DD (${expected})`;
+			return `${quoteForReason(text)} is ambiguous: day and month order unknown; use YYYY-MM-DD (expected ${expected})`;
 		}
 		if (NUMERIC_RE.test(text)) {
 			return `${quoteForReason(text)} is a number, not a date: epoch seconds and milliseconds cannot be told apart; write ${expected}`;
@@ -439,15 +532,27 @@ function fromRfc2822(match: RegExpExecArray, text: string, p: Parsed, expected: 
 }
 
 /** Checks the calendar and clock fields; returns a reason when one does not exist. */
-function checkFields(p: Parsed, shown: string, expected: string): string | undefined {
-	if (p.m < 1 || p.m > 12) return `${shown} is not a valid date: month ${p.m} does not exist; expected ${expected}`;
-	if (p.d < 1 || p.d > daysInMonth(p.y, p.m)) {
-		return `${shown} is not a valid date: ${pad4(p.y)}-${pad2(p.m)} has ${daysInMonth(p.y, p.m)} days; expected ${expected}`;
+function checkFields(p: Parsed, raw: string, expected: string): string | undefined {
+	if (p.m < 1 || p.m > 12) {
+		return `${quoteForReason(raw)} is not a valid date: month ${p.m} does not exist; expected ${expected}`;
 	}
-	if (p.h > 23) return `${shown} is not a valid time: hour ${p.h} does not exist; expected ${expected}`;
-	if (p.mi > 59) return `${shown} is not a valid time: minute ${p.mi} does not exist; expected ${expected}`;
-	if (p.s > 59) return `${shown} is not a valid time: second ${p.s} does not exist; expected ${expected}`;
+	if (p.d < 1 || (p.d > 28 && p.d > daysInMonth(p.y, p.m))) {
+		return `${quoteForReason(raw)} is not a valid date: ${pad4(p.y)}-${pad2(p.m)} has ${daysInMonth(p.y, p.m)} days; expected ${expected}`;
+	}
+	if (p.h > 23) return `${quoteForReason(raw)} is not a valid time: hour ${p.h} does not exist; expected ${expected}`;
+	if (p.mi > 59) return `${quoteForReason(raw)} is not a valid time: minute ${p.mi} does not exist; expected ${expected}`;
+	if (p.s > 59) return `${quoteForReason(raw)} is not a valid time: second ${p.s} does not exist; expected ${expected}`;
 	return undefined;
+}
+
+/** How a reason names the value received (computed only when a reason is written). */
+function show(subject: unknown): string {
+	if (typeof subject === 'string') return quoteForReason(subject);
+	if (typeof subject === 'object' && subject !== null) {
+		const ms = isDateObject(subject) ? subject.getTime() : (subject as LuxonLike).toMillis();
+		return `${isDateObject(subject) ? 'Date' : 'DateTime'} ${new Date(ms).toISOString()}`;
+	}
+	return String(subject);
 }
 
 function isDateObject(value: object): value is Date {
@@ -481,8 +586,16 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 	const p = new Parsed();
 	const civil = new Civil();
 
+	/** The reason when the instant is after now() and that is not allowed, else undefined. */
+	function futureReason(utcSeconds: number, fracMs: number, subject: unknown): string | undefined {
+		if (allowFuture) return undefined;
+		const nowMs = now();
+		if (utcSeconds * 1000 + fracMs <= nowMs) return undefined;
+		return `${show(subject)} is in the future (now is ${new Date(nowMs).toISOString()}); a date in the past is expected`;
+	}
+
 	/** Writes the result for an instant; `frac` as written, `inputOffset` NaN when none applies. */
-	function write(utcSeconds: number, frac: string, inputOffset: number, shown: string, fracMs: number): DateResult {
+	function write(utcSeconds: number, frac: string, inputOffset: number, subject: unknown, fracMs: number): DateResult {
 		let offset: number;
 		if (output === 'iso8601') offset = 0;
 		else if (output === 'rfc3339' && !Number.isNaN(inputOffset)) offset = inputOffset;
@@ -490,32 +603,25 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 		if (output === 'rfc3339' && offset % 60 !== 0) offset = 0; // RFC 3339 cannot write seconds of offset.
 		civil.set(utcSeconds + offset);
 		if (civil.y < minYear) {
-			return { ok: false, reason: `${shown} is before the year ${minYear}; expected ${expected}` };
+			return { ok: false, reason: `${show(subject)} is before the year ${minYear}; expected ${expected}` };
 		}
-		if (civil.y > MAX_YEAR) return { ok: false, reason: `${shown} is after the year ${MAX_YEAR}; expected ${expected}` };
-		if (!allowFuture) {
-			const nowMs = now();
-			if (utcSeconds * 1000 + fracMs > nowMs) {
-				return {
-					ok: false,
-					reason: `${shown} is in the future (now is ${new Date(nowMs).toISOString()}); a date in the past is expected`,
-				};
-			}
-		}
+		if (civil.y > MAX_YEAR) return { ok: false, reason: `${show(subject)} is after the year ${MAX_YEAR}; expected ${expected}` };
+		const future = futureReason(utcSeconds, fracMs, subject);
+		if (future !== undefined) return { ok: false, reason: future };
 		const date = `${pad4(civil.y)}-${pad2(civil.m)}-${pad2(civil.d)}`;
 		const time = `${pad2(civil.h)}:${pad2(civil.mi)}:${pad2(civil.s)}`;
 		if (output === 'ayona') return { ok: true, value: `${date} ${time}` };
 		const fraction = frac === '' ? '' : `.${frac}`;
-		if (output === 'iso8601') return { ok: true, value: `${date}T${time}${fraction}` };
+		if (output === 'iso8601') return { ok: true, value: `${date}T${time}${fraction}Z` };
 		return { ok: true, value: `${date}T${time}${fraction}${formatOffset(offset)}` };
 	}
 
-	function fromInstantMs(ms: number, inputOffset: number, shown: string): DateResult {
-		if (!Number.isFinite(ms)) return { ok: false, reason: `${shown} is not a valid date; expected ${expected}` };
+	function fromInstantMs(ms: number, inputOffset: number, subject: unknown): DateResult {
+		if (!Number.isFinite(ms)) return { ok: false, reason: `is not a valid date; expected ${expected}` };
 		const seconds = Math.floor(ms / 1000);
 		const millis = ms - seconds * 1000;
 		const frac = millis === 0 ? '' : millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : `${millis}`;
-		return write(seconds, frac, inputOffset, shown, millis);
+		return write(seconds, frac, inputOffset, subject, millis);
 	}
 
 	function fromString(raw: string): DateResult {
@@ -528,28 +634,34 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 		const trimmed = first <= 32 || last <= 32 || first === 160 || last === 160 || first === 0xfeff || last === 0xfeff;
 		const text = trimmed ? raw.trim() : raw;
 		if (text.length === 0) return { ok: false, reason: `is blank; expected ${expected}` };
-		const shown = quoteForReason(raw);
 		const bad = parseString(text, p, expected);
 		if (bad !== undefined) return { ok: false, reason: bad };
-		const badField = checkFields(p, shown, expected);
+		const badField = checkFields(p, raw, expected);
 		if (badField !== undefined) return { ok: false, reason: badField };
 		if (p.weekday >= 0) {
 			const actual = (((daysFromCivil(p.y, p.m, p.d) + 4) % 7) + 7) % 7;
 			if (actual !== p.weekday) {
 				return {
 					ok: false,
-					reason: `${shown} names the wrong day of the week: ${pad4(p.y)}-${pad2(p.m)}-${pad2(p.d)} is a ${WEEKDAY_NAMES[actual]}; expected ${expected}`,
+					reason: `${quoteForReason(raw)} names the wrong day of the week: ${pad4(p.y)}-${pad2(p.m)}-${pad2(p.d)} is a ${WEEKDAY_NAMES[actual]}; expected ${expected}`,
 				};
 			}
 		}
-		if (p.y < minYear) return { ok: false, reason: `${shown} is before the year ${minYear}; expected ${expected}` };
+		if (p.y < minYear) return { ok: false, reason: `${quoteForReason(raw)} is before the year ${minYear}; expected ${expected}` };
 		const localSeconds = daysFromCivil(p.y, p.m, p.d) * 86400 + p.h * 3600 + p.mi * 60 + p.s;
 		const zoneless = Number.isNaN(p.off);
-		const utcSeconds = zoneless ? zone.toUtc(localSeconds) : localSeconds - p.off;
+		let utcSeconds = zoneless ? zone.toUtc(localSeconds) : localSeconds - p.off;
+		let skipped = false;
+		if (Number.isNaN(utcSeconds) && p.dateOnly) {
+			// A day whose midnight was skipped (clocks moved at 00:00) starts at the first instant
+			// that exists.
+			utcSeconds = zone.toUtcShifted(localSeconds);
+			skipped = true;
+		}
 		if (Number.isNaN(utcSeconds)) {
 			return {
 				ok: false,
-				reason: `${shown} does not exist in ${zone.name}: the clocks skipped that time (daylight saving); expected ${expected}`,
+				reason: `${quoteForReason(raw)} does not exist in ${zone.name}: the clocks skipped that time (daylight saving); expected ${expected}`,
 			};
 		}
 		const frac = p.frac;
@@ -561,21 +673,18 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 				: output === 'iso8601'
 					? p.isoShape && (p.isoUtc || (zoneless && zone.isUtc))
 					: p.ayona);
-		if (passthrough) {
-			// Same checks as a rewrite, then the input itself.
-			const result = write(utcSeconds, frac, p.off, shown, fracMs);
-			return result.ok ? { ok: true, value: raw } : result;
-		}
-		if (output === 'ayona' && zoneless) {
-			// Wall time stays the wall time that was written: no round trip through an offset.
-			const check = write(utcSeconds, '', NO_OFFSET, shown, fracMs);
-			if (!check.ok) return check;
+		if (passthrough || (output === 'ayona' && zoneless && !skipped)) {
+			// The wall-clock time written is the one sent: its year was checked above, only the
+			// future rule is left. No round trip through an offset.
+			const future = futureReason(utcSeconds, fracMs, raw);
+			if (future !== undefined) return { ok: false, reason: future };
+			if (passthrough) return { ok: true, value: raw };
 			return {
 				ok: true,
 				value: `${pad4(p.y)}-${pad2(p.m)}-${pad2(p.d)} ${pad2(p.h)}:${pad2(p.mi)}:${pad2(p.s)}`,
 			};
 		}
-		return write(utcSeconds, frac, p.off, shown, fracMs);
+		return write(utcSeconds, frac, p.off, raw, fracMs);
 	}
 
 	return function normalizeDate(value: unknown): DateResult {
@@ -591,7 +700,7 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 				if (isDateObject(value)) {
 					const ms = value.getTime();
 					if (Number.isNaN(ms)) return { ok: false, reason: `is an invalid Date object; expected ${expected}` };
-					return fromInstantMs(ms, NO_OFFSET, `Date ${new Date(ms).toISOString()}`);
+					return fromInstantMs(ms, NO_OFFSET, value);
 				}
 				if (DateTime.isDateTime(value) || (value as { isLuxonDateTime?: unknown }).isLuxonDateTime === true) {
 					const dt = value as unknown as LuxonLike;
@@ -602,7 +711,7 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 						};
 					}
 					const ms = dt.toMillis();
-					return fromInstantMs(ms, Math.round(dt.offset * 60), `DateTime ${new Date(ms).toISOString()}`);
+					return fromInstantMs(ms, Math.round(dt.offset * 60), value);
 				}
 			}
 			return { ok: false, reason: `expected ${expected}, got ${describeValue(value)}` };

@@ -1,0 +1,57 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { Platform, PlatformItemOptions } from '../platforms/types';
+import type { PreparedItem } from './batchSender';
+import { compilePreparer } from './prepare';
+import { readRows, type BinarySource, type CsvOptions, type FileFormat, type FileRow, type ReadResult } from './readers';
+import type { FieldError } from './validation/types';
+
+/** A row that will not be imported, and why. */
+export interface RejectedRow {
+	row: number;
+	line: number;
+	errors: FieldError[];
+	message: string;
+	/** Set for rows refused by the platform (not by validation). */
+	httpCode?: number;
+}
+
+export interface FileSettings {
+	format: FileFormat;
+	csv: CsvOptions;
+	platform: Platform;
+	itemOptions: PlatformItemOptions;
+}
+
+/** A prepared row keeps its line and cells, so a row the platform refuses can be written back out. */
+export interface PreparedRow extends PreparedItem {
+	line: number;
+	endOffset: number;
+	cells?: string[];
+}
+
+/** Rows of a file, each mapped, validated and serialized, or rejected with its reasons. */
+export async function* prepareRows(
+	source: BinarySource,
+	settings: FileSettings,
+	onRejected: (rejected: RejectedRow, row: FileRow) => void,
+	readResult?: ReadResult,
+): AsyncGenerator<PreparedRow> {
+	const prepare = compilePreparer(settings.platform, { ...settings.itemOptions, coerceStrings: settings.format === 'csv' }, 'row');
+	for await (const row of readRows(await source.open(), settings.format, settings.csv, readResult)) {
+		if (row.error !== undefined || row.record === undefined) {
+			const reason = row.error ?? 'could not be read';
+			onRejected({ row: row.row, line: row.line, errors: [{ field: '(item)', reason }], message: `Row ${row.row} (line ${row.line}): ${reason}` }, row);
+			continue;
+		}
+		const outcome = prepare(row.record as IDataObject, row.row - 1);
+		if (outcome.ok) {
+			yield { ...outcome.item, line: row.line, endOffset: row.endOffset, cells: row.cells };
+		} else {
+			onRejected(
+				{ row: row.row, line: row.line, errors: outcome.result.errors, message: `${outcome.result.message} (line ${row.line})` },
+				row,
+			);
+		}
+	}
+}

@@ -1,0 +1,19 @@
+import type { Readable } from 'node:stream';
+
+import { readCsv } from './csv';
+import { readNdjson } from './ndjson';
+import type { FileFormat } from './binary';
+import type { CsvOptions, FileRow, ReadResult } from './types';
+
+export { openBinary, detectFormat, type BinarySource, type FileFormat } from './binary';
+export { FileFormatError, type FileRow, type CsvOptions, type ReadResult } from './types';
+
+/** Rows of a CSV or NDJSON stream, whichever the format. */
+export function readRows(
+	stream: Readable,
+	format: FileFormat,
+	csv: CsvOptions,
+	result: ReadResult = { headerEndOffset: 0 },
+): AsyncGenerator<FileRow> {
+	return format === 'csv' ? readCsv(stream, csv, result) : readNdjson(stream);
+}

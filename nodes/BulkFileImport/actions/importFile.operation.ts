@@ -1,0 +1,92 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+
+import type { FileSettings } from '../../../lib/fileRows';
+import { detectFormat, FileFormatError, openBinary } from '../../../lib/readers';
+import { readSendSettings } from '../../../lib/settings';
+import { ExecutionCancelledError, PlatformRequestError, PlatformTransport } from '../../../lib/transport';
+import { importRows, toOutputItem } from './importRows';
+import { uploadFile } from './uploadFile';
+
+function delimiterOf(raw: unknown): string {
+	const text = typeof raw === 'string' && raw !== '' ? raw : ',';
+	return text === '\\t' ? '\t' : text;
+}
+
+/** One output item per input file: its summary, and its rejected rows as a file when asked. */
+export async function importFile(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const settings = await readSendSettings(this);
+	const { platform, options } = settings;
+	const continueOnFail = this.continueOnFail();
+	const output: INodeExecutionData[] = [];
+
+	for (let index = 0; index < items.length; index++) {
+		let failure: unknown;
+		try {
+			const property = this.getNodeParameter('binaryPropertyName', index) as string;
+			const source = await openBinary(this, index, property);
+			const file: FileSettings = {
+				format: await detectFormat(source, this.getNodeParameter('fileFormat', index) as string),
+				csv: { delimiter: delimiterOf(options.delimiter), parseJsonCells: platform.id === 'rimdian' },
+				platform,
+				itemOptions: settings.itemOptions,
+			};
+			const transport = new PlatformTransport(this, platform, settings.credentials, settings.policy);
+			if (platform.delivery.mode === 'file') {
+				const validateFirst = this.getNodeParameter('validateFirst', index, true) as boolean;
+				const normalized = this.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
+				const outcome = await uploadFile.call(this, source, file, settings, transport, validateFirst, normalized);
+				if (outcome.failure && !continueOnFail) {
+					throw new NodeOperationError(this.getNode(), outcome.failure, {
+						itemIndex: index,
+						description: JSON.stringify(outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary, null, 2).slice(0, 4000),
+					});
+				}
+				const json: IDataObject = outcome.failure ? { ...outcome.summary, error: outcome.failure } : outcome.summary;
+				output.push({ json, pairedItem: { item: index } });
+				continue;
+			}
+			const stopOnInvalid = this.getNodeParameter('onInvalid', index, 'skip') === 'stop';
+			const keepRejected = (options.rejectedRowsFile as boolean | undefined) ?? false;
+			const outcome = await importRows.call(this, source, file, settings, transport, stopOnInvalid, keepRejected, continueOnFail);
+			if (outcome.fatal && !continueOnFail) {
+				const s = outcome.summary;
+				throw new NodeApiError(this.getNode(), { message: outcome.fatal }, {
+					message: outcome.fatal,
+					itemIndex: index,
+					description:
+						`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
+						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).`,
+				});
+			}
+			const binary = outcome.rejectedFile
+				? {
+						rejected: await this.helpers.prepareBinaryData(
+							outcome.rejectedFile,
+							`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
+							'text/csv',
+						),
+					}
+				: undefined;
+			const item = toOutputItem(outcome, index, binary);
+			if (outcome.fatal) item.json.error = outcome.fatal;
+			output.push(item);
+		} catch (error) {
+			failure = error;
+		}
+		if (failure === undefined) continue;
+		if (failure instanceof NodeOperationError || failure instanceof NodeApiError) {
+			if (!continueOnFail) throw failure;
+			output.push({ json: { error: failure.message, description: failure.description }, pairedItem: { item: index } });
+			continue;
+		}
+		const message =
+			failure instanceof FileFormatError || failure instanceof PlatformRequestError || failure instanceof ExecutionCancelledError
+				? failure.message
+				: `Import failed: ${(failure as Error).message}`;
+		if (!continueOnFail) throw new NodeOperationError(this.getNode(), message, { itemIndex: index });
+		output.push({ json: { error: message }, pairedItem: { item: index } });
+	}
+	return [output];
+}

@@ -1,0 +1,182 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+import { effectiveBatchSize, sendBatches, toBatchesAsync, type PreparedItem } from '../../../lib/batchSender';
+import { csvLine } from '../../../lib/csvWriter';
+import { prepareRows, type FileSettings, type PreparedRow, type RejectedRow } from '../../../lib/fileRows';
+import type { BinarySource, FileRow, ReadResult } from '../../../lib/readers';
+import type { ItemResult } from '../../../lib/results';
+import type { SendSettings } from '../../../lib/settings';
+import type { PlatformTransport } from '../../../lib/transport';
+
+/** How many rejected rows are listed in the output item (all are in the rejected-rows file). */
+export const LISTED_REJECTIONS = 100;
+
+export interface RowImportOutcome {
+	summary: IDataObject;
+	rejectedFile?: Buffer;
+	/** The first failure that stopped sending, if any. */
+	fatal?: string;
+}
+
+/** Collects rejected rows: a short list for the output, and optionally every one as CSV. */
+class Rejections {
+	readonly listed: RejectedRow[] = [];
+	count = 0;
+	invalid = 0;
+	private readonly lines: string[] = [];
+	private header?: string;
+
+	constructor(
+		private readonly keepFile: boolean,
+		private readonly delimiter: string,
+	) {}
+
+	add(rejected: RejectedRow, cells: unknown[] | undefined, columns: string[] | undefined, invalid: boolean) {
+		this.count++;
+		if (invalid) this.invalid++;
+		if (this.listed.length < LISTED_REJECTIONS) this.listed.push(rejected);
+		if (!this.keepFile) return;
+		if (this.header === undefined) {
+			this.header = csvLine(['_row', '_line', '_reason', ...(columns ?? ['_record'])], this.delimiter);
+		}
+		this.lines.push(csvLine([rejected.row, rejected.line, rejected.message, ...(cells ?? [])], this.delimiter));
+	}
+
+	file(): Buffer | undefined {
+		if (!this.keepFile || this.count === 0 || this.header === undefined) return undefined;
+		return Buffer.from(this.header + this.lines.join(''));
+	}
+}
+
+/**
+ * Rimdian and Ayona: the file is read as a stream, each row validated and serialized once,
+ * and sent in batches with bounded concurrency. Workers pull rows only as fast as the platform
+ * takes them, so memory holds the batches in flight, not the file.
+ */
+export async function importRows(
+	this: IExecuteFunctions,
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	transport: PlatformTransport,
+	stopOnInvalid: boolean,
+	keepRejectedFile: boolean,
+	continueOnFail: boolean,
+): Promise<RowImportOutcome> {
+	if (settings.platform.delivery.mode !== 'batch') throw new Error('importRows needs a batch platform');
+	const delivery = settings.platform.delivery;
+	const started = Date.now();
+	const readResult: ReadResult = { headerEndOffset: 0 };
+	const rejections = new Rejections(keepRejectedFile, file.csv.delimiter);
+	const reject = (rejected: RejectedRow, row: FileRow | PreparedRow, invalid: boolean) =>
+		rejections.add(rejected, row.cells, readResult.columns, invalid);
+
+	let rowsRead = 0;
+
+	if (stopOnInvalid) {
+		// One streamed pass to check every row; nothing is sent unless all pass.
+		for await (const row of prepareRows(source, file, (rejected, raw) => reject(rejected, raw, true), readResult)) {
+			void row;
+		}
+		if (rejections.count > 0) {
+			return {
+				summary: {
+					file: source.fileName,
+					format: file.format,
+					platform: settings.platform.id,
+					status: 'invalid',
+					rowsRead: rejections.count,
+					invalid: rejections.invalid,
+					accepted: 0,
+					rejected: rejections.listed.map(({ row, line, errors, message }) => ({ row, line, errors, message })),
+				},
+				rejectedFile: rejections.file(),
+				fatal: `${rejections.count} rows are invalid; nothing was sent. First: ${rejections.listed[0].message}`,
+			};
+		}
+	}
+
+	let accepted = 0;
+	let failed = 0;
+	let notSent = 0;
+	let possiblyDuplicated = 0;
+	const rows = prepareRows(
+		source,
+		file,
+		(rejected, raw) => {
+			rowsRead++;
+			reject(rejected, raw, true);
+		},
+		readResult,
+	);
+	const counted = (async function* () {
+		for await (const row of rows) {
+			rowsRead++;
+			yield row;
+		}
+	})();
+	const report = (item: PreparedItem, result: ItemResult) => {
+		const row = item as PreparedRow;
+		if (result.status === 'accepted') {
+			accepted++;
+			if (result.possiblyDuplicated) possiblyDuplicated++;
+			return;
+		}
+		if (result.status === 'failed') failed++;
+		else notSent++;
+		const message = 'message' in result ? result.message : result.status;
+		reject(
+			{
+				row: row.index + 1,
+				line: row.line,
+				errors: [{ field: '(item)', reason: message }],
+				message: `Row ${row.index + 1} (line ${row.line}): ${message}`,
+				httpCode: result.status === 'failed' ? result.httpCode : undefined,
+			},
+			row,
+			false,
+		);
+	};
+	const fatal = await sendBatches(
+		transport,
+		delivery,
+		toBatchesAsync(counted, effectiveBatchSize(delivery, settings.batchSize)),
+		{
+			concurrency: settings.concurrency,
+			stopOnFailure: !continueOnFail,
+			credentials: settings.credentials,
+			itemOptions: settings.itemOptions,
+		},
+		report,
+	);
+	const invalid = rejections.invalid;
+	return {
+		summary: {
+			file: source.fileName,
+			format: file.format,
+			platform: settings.platform.id,
+			status: failed + notSent > 0 ? 'partial' : invalid > 0 ? 'completedWithRejections' : 'completed',
+			rowsRead,
+			accepted,
+			invalid,
+			failed,
+			notSent,
+			possiblyDuplicated,
+			requests: transport.stats.requests,
+			retries: transport.stats.retries,
+			retryReasons: transport.stats.retryReasons,
+			durationMs: Date.now() - started,
+			rejected: rejections.listed.map(({ row, line, errors, message, httpCode }) => ({ row, line, errors, message, httpCode })),
+		},
+		rejectedFile: rejections.file(),
+		fatal: fatal?.message,
+	};
+}
+
+export function toOutputItem(
+	outcome: RowImportOutcome,
+	itemIndex: number,
+	binary?: INodeExecutionData['binary'],
+): INodeExecutionData {
+	return { json: outcome.summary, pairedItem: { item: itemIndex }, ...(binary ? { binary } : {}) };
+}

@@ -1,0 +1,249 @@
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+
+import type { FileSettings, RejectedRow } from '../../../lib/fileRows';
+import { prepareRows } from '../../../lib/fileRows';
+import { multipartFile } from '../../../lib/multipart';
+import type { BinarySource, ReadResult } from '../../../lib/readers';
+import { readRows } from '../../../lib/readers';
+import type { SendSettings } from '../../../lib/settings';
+import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
+import { createImportJob, waitForJob, type UserpilotJob } from '../../../platforms/userpilot/jobs';
+import { LISTED_REJECTIONS } from './importRows';
+
+export interface UploadOutcome {
+	summary: IDataObject;
+	/** Why the import failed, when it did (the summary says the rest). */
+	failure?: string;
+}
+
+/** A unique name per upload lets a lost answer be recognised in the job list (no double job). */
+function nameOf(source: BinarySource, part: number, parts: number, token: string, extension: string): string {
+	const dot = source.fileName.lastIndexOf('.');
+	const base = dot > 0 ? source.fileName.slice(0, dot) : source.fileName;
+	return `${base}.${token}${parts > 1 ? `.part${part}` : ''}${extension}`;
+}
+
+/** A byte range of the source file, sent as one import job. */
+interface FilePart {
+	/** Source bytes [start, end) holding the part's rows (after the CSV header). */
+	start: number;
+	end: number;
+	rows: number;
+	/** Bytes the part takes on the wire (raw rows plus header, or the normalized NDJSON). */
+	bytes: number;
+}
+
+interface ScanResult {
+	rows: number;
+	rejected: RejectedRow[];
+	rejectedCount: number;
+	parts: FilePart[];
+	header: ReadResult;
+}
+
+/**
+ * One streamed pass over the file: validates every row (when asked) and finds where to cut parts
+ * under the limit, measuring each row as it will be sent: its raw bytes, or its normalized line.
+ */
+async function scan(
+	source: BinarySource,
+	file: FileSettings,
+	validate: boolean,
+	normalized: boolean,
+	partLimit: number,
+): Promise<ScanResult> {
+	const header: ReadResult = { headerEndOffset: 0 };
+	const rejected: RejectedRow[] = [];
+	let rejectedCount = 0;
+	let rows = 0;
+	const parts: FilePart[] = [];
+	let current: FilePart | undefined;
+	let previousEnd = -1;
+	const consider = (endOffset: number, sentBytes: number | undefined) => {
+		rows++;
+		if (previousEnd < 0) previousEnd = header.headerEndOffset;
+		const rowBytes = sentBytes ?? endOffset - previousEnd;
+		const headerBytes = normalized || file.format !== 'csv' ? 0 : header.headerEndOffset;
+		if (headerBytes + rowBytes > partLimit) {
+			throw new PlatformRequestError(
+				`Row ${rows} alone is larger than the part size limit: it cannot be sent in any part`,
+				413,
+				0,
+				false,
+				false,
+			);
+		}
+		if (!current || current.bytes + rowBytes > partLimit) {
+			current = { start: previousEnd, end: previousEnd, rows: 0, bytes: headerBytes };
+			parts.push(current);
+		}
+		current.end = endOffset;
+		current.rows++;
+		current.bytes += rowBytes;
+		previousEnd = endOffset;
+	};
+	if (validate || normalized) {
+		const onRejected = (row: RejectedRow) => {
+			rejectedCount++;
+			if (rejected.length < LISTED_REJECTIONS) rejected.push(row);
+		};
+		const rowsOfFile = prepareRows(
+			source,
+			file,
+			(r, raw) => {
+				onRejected(r);
+				consider(raw.endOffset, 0);
+			},
+			header,
+		);
+		for await (const row of rowsOfFile) {
+			consider(row.endOffset, normalized ? Buffer.byteLength(row.serialized) + 1 : undefined);
+		}
+	} else {
+		for await (const row of readRows(await source.open(), file.format, file.csv, header)) consider(row.endOffset, undefined);
+	}
+	return { rows, rejected, rejectedCount, parts, header };
+}
+
+/** The validated rows of one part, re-read from the source and serialized as NDJSON lines. */
+async function* normalizedLines(source: BinarySource, file: FileSettings, part: FilePart, headerEnd: number): AsyncGenerator<Buffer> {
+	const range: BinarySource = {
+		...source,
+		size: part.end - part.start + (file.format === 'csv' ? headerEnd : 0),
+		open: async () =>
+			Readable.from(
+				(async function* () {
+					if (file.format === 'csv') yield* await source.open(0, headerEnd);
+					yield* await source.open(part.start, part.end);
+				})(),
+			),
+	};
+	let lines: string[] = [];
+	for await (const row of prepareRows(range, file, () => undefined)) {
+		lines.push(row.serialized);
+		if (lines.length >= 1000) {
+			yield Buffer.from(lines.join('\n') + '\n');
+			lines = [];
+		}
+	}
+	if (lines.length > 0) yield Buffer.from(lines.join('\n') + '\n');
+}
+
+/**
+ * Userpilot: the file goes as it is, streamed from n8n's binary store into a multipart upload.
+ * Over the part limit it is cut at row boundaries, the CSV header repeated in each part, and the
+ * parts are imported one job after another (Userpilot runs one job at a time).
+ */
+export async function uploadFile(
+	this: IExecuteFunctions,
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	transport: PlatformTransport,
+	validateFirst: boolean,
+	normalized: boolean,
+): Promise<UploadOutcome> {
+	const { options } = settings;
+	const started = Date.now();
+	const partLimit = Math.floor(Math.max(0.001, (options.partSizeMb as number) ?? 1000) * 1_000_000);
+	const split = (options.splitLargeFiles as boolean | undefined) ?? true;
+	const needsSplit = split && source.size > partLimit;
+	const waitForCompletion = (options.waitForCompletion as boolean | undefined) ?? true;
+	const wait = {
+		pollMs: Math.max(100, ((options.pollIntervalSeconds as number) ?? 2) * 1000),
+		timeoutMs: Math.max(1, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
+		signal: this.getExecutionCancelSignal(),
+		whenJobRunning: ((options.whenJobRunning as string) ?? 'wait') as 'wait' | 'fail',
+	};
+	const base: IDataObject = { file: source.fileName, format: file.format, platform: 'userpilot', fileSize: source.size };
+
+	let parts: FilePart[] = [{ start: 0, end: source.size, rows: 0, bytes: source.size }];
+	let headerEnd = 0;
+	let rows: number | undefined;
+	if (validateFirst || needsSplit || normalized) {
+		const scanned = await scan(source, file, validateFirst || normalized, normalized, split ? partLimit : Number.MAX_SAFE_INTEGER);
+		rows = scanned.rows;
+		if (scanned.rejectedCount > 0) {
+			return {
+				summary: {
+					...base,
+					status: 'invalid',
+					rowsRead: scanned.rows,
+					invalid: scanned.rejectedCount,
+					rejected: scanned.rejected.map(({ row, line, errors, message }) => ({ row, line, errors, message })),
+				},
+				failure:
+					`${scanned.rejectedCount} of ${scanned.rows} rows break Userpilot's rules; the file was not uploaded. ` +
+					scanned.rejected.slice(0, 5).map((r) => r.message).join(' | '),
+			};
+		}
+		headerEnd = scanned.header.headerEndOffset;
+		if (normalized || scanned.parts.length > 1) parts = scanned.parts;
+	}
+
+	const token = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+	const jobs: UserpilotJob[] = [];
+	let retries = 0;
+	for (let index = 0; index < parts.length; index++) {
+		const part = parts[index];
+		const filename = nameOf(source, index + 1, parts.length, token, normalized || file.format === 'ndjson' ? '.ndjson' : '.csv');
+		const whole = !normalized && part.start === 0 && part.end === source.size;
+		const length = normalized ? part.bytes : (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
+		const content = () => {
+			if (normalized) return Readable.from(normalizedLines(source, file, part, headerEnd));
+			if (whole) return Readable.from(openLater(() => source.open()));
+			return Readable.from(
+				(async function* () {
+					if (file.format === 'csv' && headerEnd > 0) yield* await source.open(0, headerEnd);
+					yield* await source.open(part.start, part.end);
+				})(),
+			);
+		};
+		const sentFormat = normalized ? 'ndjson' : file.format;
+		const mime = sentFormat === 'csv' ? 'text/csv' : 'application/x-ndjson';
+		let job: UserpilotJob;
+		try {
+			const created = await createImportJob(transport, multipartFile('file', filename, mime, content, length), filename, wait);
+			job = created.job;
+			retries += created.retries;
+			if (waitForCompletion) job = await waitForJob(transport, job, wait);
+		} catch (error) {
+			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
+			return {
+				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started },
+				failure: parts.length > 1 ? `Part ${index + 1} of ${parts.length}: ${error.message}` : error.message,
+			};
+		}
+		jobs.push(job);
+		if (job.status === 'failed') {
+			const reasons = Array.isArray(job.reason_for_failure) ? job.reason_for_failure : [];
+			return {
+				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started },
+				failure: `Userpilot import job ${job.job_id} failed: ${reasons.join('; ') || 'no reason given'}`,
+			};
+		}
+	}
+	const last = jobs[jobs.length - 1];
+	return {
+		summary: {
+			...base,
+			status: waitForCompletion ? 'completed' : last.status,
+			...(rows !== undefined ? { rowsRead: rows } : {}),
+			parts: parts.length,
+			totalRows: waitForCompletion ? jobs.reduce((sum, job) => sum + (Number(job.total_rows) || 0), 0) : undefined,
+			job_id: last.job_id,
+			jobs,
+			retries,
+			requests: transport.stats.requests,
+			durationMs: Date.now() - started,
+		},
+	};
+}
+
+/** Defers opening a stream until the upload reads it. */
+async function* openLater(open: () => Promise<Readable>): AsyncGenerator<Buffer> {
+	yield* (await open()) as AsyncIterable<Buffer>;
+}

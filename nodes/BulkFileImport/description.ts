@@ -1,0 +1,156 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { platformProperties, sendOptionProperties } from '../shared/properties';
+
+const byName = (a: INodeProperties, b: INodeProperties) => a.displayName.localeCompare(b.displayName);
+
+export const bulkFileImportProperties: INodeProperties[] = [
+	...platformProperties,
+	{
+		displayName: 'Input Binary Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		required: true,
+		hint: 'The name of the input binary field holding the CSV or NDJSON file',
+	},
+	{
+		displayName: 'File Format',
+		name: 'fileFormat',
+		type: 'options',
+		options: [
+			{ name: 'Detect', value: 'auto', description: 'From the file name, its type, or its first character' },
+			{ name: 'CSV', value: 'csv' },
+			{ name: 'NDJSON (One JSON Object per Line)', value: 'ndjson' },
+		],
+		default: 'auto',
+	},
+	{
+		displayName: 'Send',
+		name: 'userpilotUpload',
+		type: 'options',
+		options: [
+			{
+				name: 'Validated Rows as NDJSON',
+				value: 'normalized',
+				description:
+					'Rows are checked, completed (default source, empty metadata) and dates normalized, then sent as NDJSON',
+			},
+			{
+				name: 'The File As It Is (Fastest)',
+				value: 'asIs',
+				description: 'The bytes of the file are streamed unchanged: for files already in Userpilot\'s format',
+			},
+		],
+		default: 'normalized',
+		displayOptions: { show: { platform: ['userpilot'] } },
+	},
+	{
+		displayName: 'Validate Before Upload',
+		name: 'validateFirst',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot\'s rules. Userpilot fails a whole job for one bad row.',
+		displayOptions: { show: { platform: ['userpilot'], userpilotUpload: ['asIs'] } },
+	},
+	{
+		displayName: 'Invalid Rows',
+		name: 'onInvalid',
+		type: 'options',
+		options: [
+			{
+				name: 'Skip and Report Them',
+				value: 'skip',
+				description: 'Valid rows are sent; invalid ones are counted and listed with their reasons',
+			},
+			{
+				name: 'Stop Before Sending Anything',
+				value: 'stop',
+				description: 'The file is read once to check every row; if any is invalid nothing is sent',
+			},
+		],
+		default: 'skip',
+		displayOptions: { show: { platform: ['rimdian', 'ayona'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: (
+			[
+				...sendOptionProperties,
+				{
+					displayName: 'CSV Delimiter',
+					name: 'delimiter',
+					type: 'string',
+					default: ',',
+					description: 'The character between fields of a CSV file (e.g. ; or a tab typed as \\t)',
+				},
+				{
+					displayName: 'Output Rejected Rows as File',
+					name: 'rejectedRowsFile',
+					type: 'boolean',
+					default: false,
+					description:
+						'Whether to add a CSV binary ("rejected") holding every rejected row with its row number and reason, to fix and feed back',
+				},
+				{
+					displayName: 'Part Size Limit (MB)',
+					name: 'partSizeMb',
+					type: 'number',
+					typeOptions: { minValue: 0.001 },
+					default: 1000,
+					description: 'Userpilot: files above this are split into parts when "Split Large Files" is on (the API takes up to 1 GB)',
+				},
+				{
+					displayName: 'Poll Interval (Seconds)',
+					name: 'pollIntervalSeconds',
+					type: 'number',
+					typeOptions: { minValue: 0.1 },
+					default: 2,
+					description: 'Userpilot: how often the import job is checked while waiting',
+				},
+				{
+					displayName: 'Split Large Files',
+					name: 'splitLargeFiles',
+					type: 'boolean',
+					default: true,
+					description:
+						'Whether to split a Userpilot file above the part size limit at row boundaries (the CSV header repeated in every part) and import the parts one job after another. Off, such a file fails with the API\'s 413.',
+				},
+				{
+					displayName: 'Wait for Completion',
+					name: 'waitForCompletion',
+					type: 'boolean',
+					default: true,
+					description: 'Whether to wait for each Userpilot job to end and return its final state',
+				},
+				{
+					displayName: 'Wait Timeout (Minutes)',
+					name: 'waitTimeoutMinutes',
+					type: 'number',
+					typeOptions: { minValue: 1 },
+					default: 60,
+					description: 'Userpilot: how long to wait for a job, or for a running job to end',
+				},
+				{
+					displayName: 'When a Job Is Running',
+					name: 'whenJobRunning',
+					type: 'options',
+					options: [
+						{ name: 'Fail at Once', value: 'fail', description: 'Stop with a clear error (409)' },
+						{
+							name: 'Wait for It, Then Send',
+							value: 'wait',
+							description: 'Userpilot runs one job at a time: wait until the running one ends',
+						},
+					],
+					default: 'wait',
+				},
+			] as INodeProperties[]
+		).sort(byName),
+	},
+];

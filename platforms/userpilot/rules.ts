@@ -1,0 +1,364 @@
+/**
+ * Row rules of the Userpilot bulk Import API (event schema and row-validation pages). In the docs'
+ * example one bad row fails the whole job, so every row is checked before the file is uploaded.
+ *
+ * - `event_type`: one of identify_user, identify_company, page_view, track.
+ * - required: `user_id` (identify_user, page_view, track), `company_id` (identify_company),
+ *   `event_name` (track), `hostname` + `pathname` or `url` (page_view), `source`, `inserted_at`.
+ * - `source`: one of USERPILOT_SOURCES; a missing or empty one takes `defaultSource` when given
+ *   (the seed example omits it). With `web-client`, (`hostname` and `pathname`) or `url`, and
+ *   `user_agent`, are required (not for identify_company, whose other keys the platform ignores).
+ * - `inserted_at`: ISO 8601, normalized to UTC (see dates.ts: a value already in Userpilot's form
+ *   and in UTC is kept byte-identical, microseconds included). Future dates are accepted unless
+ *   `rejectFutureDates` (Userpilot documents no such rule).
+ * - `metadata`: missing or null becomes `{}` (as the platform does); it must be an object. With
+ *   `coerceStrings` (CSV, where the column holds JSON) a string is parsed, and an empty one is `{}`.
+ *   It must be JSON-representable and at most `maxDepth` levels deep.
+ * - `screen_width`, `screen_height`: numbers ≥ 0 (numeric strings with `coerceStrings`; an empty
+ *   CSV cell removes the key).
+ * - the other documented fields (`url`, `hostname`, `pathname`, `country_code`, `operating_system`,
+ *   `browser`, `browser_language`, `user_agent`, `device_type`, ids, `event_name`): strings when
+ *   present (null means absent); a safe integer `user_id`/`company_id` is written as its decimal
+ *   string. `url` an http(s) URL, `pathname` starting with `/`, `hostname` a bare host.
+ * - identify_company: keys other than event_type, company_id, source, inserted_at, metadata are
+ *   dropped (the platform ignores them). Other event types keep unknown keys.
+ *
+ * The returned value is the row itself when nothing changed, else a copy (key order kept; added
+ * keys last).
+ */
+import {
+	DEFAULT_MAX_DEPTH,
+	ErrorList,
+	checkNesting,
+	describeValue,
+	expectedGot,
+	isBlank,
+	isHttpUrl,
+	isRecord,
+	own,
+	parseNumberString,
+	placeholderReason,
+	quote,
+} from '../../lib/validation/checks';
+import { compileDateNormalizer } from '../../lib/validation/dates';
+import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
+
+export interface UserpilotValidatorOptions extends ValidatorOptions {
+	/** `source` for rows that carry none (must be one of USERPILOT_SOURCES). */
+	defaultSource?: string;
+	/** Nesting limit of `metadata`. Default 10. */
+	maxDepth?: number;
+	/** Refuse `inserted_at` after now(). Default false. */
+	rejectFutureDates?: boolean;
+}
+
+export const USERPILOT_EVENT_TYPES = ['identify_user', 'identify_company', 'page_view', 'track'] as const;
+export const USERPILOT_SOURCES = [
+	'web-client',
+	'backend-http',
+	'backend-hubspot',
+	'backend-salesforce',
+	'backend-segment',
+	'backend-http-import',
+] as const;
+
+const EVENT_TYPES = new Set<string>(USERPILOT_EVENT_TYPES);
+const SOURCES = new Set<string>(USERPILOT_SOURCES);
+const COMPANY_KEYS = new Set(['event_type', 'company_id', 'source', 'inserted_at', 'metadata']);
+/** Optional string fields (checked when present and not null). */
+const STRING_FIELDS = [
+	'event_name',
+	'company_id',
+	'user_id',
+	'country_code',
+	'operating_system',
+	'browser',
+	'browser_language',
+	'user_agent',
+	'device_type',
+] as const;
+const NUMERIC_FIELDS = ['screen_width', 'screen_height'] as const;
+/** Keys this module checks itself; every other key only gets the JSON/nesting check. */
+const CHECKED_KEYS = new Set<string>([
+	'event_type',
+	'source',
+	'inserted_at',
+	'metadata',
+	'url',
+	'hostname',
+	'pathname',
+	...STRING_FIELDS,
+	...NUMERIC_FIELDS,
+]);
+const HOSTNAME_RE = /^[^\s/:?#@]+(?::\d{1,5})?$/;
+
+function present(value: unknown): boolean {
+	return value !== undefined && value !== null && value !== '';
+}
+
+/** Compiles the Userpilot row validator (see the module comment for the rules). */
+export function compileUserpilotValidator(options: UserpilotValidatorOptions): ItemValidator {
+	const normalizeDate = compileDateNormalizer({
+		timezone: options.timezone,
+		output: 'iso8601',
+		now: options.now,
+		allowFuture: options.rejectFutureDates !== true,
+	});
+	const defaultSource = options.defaultSource === '' ? undefined : options.defaultSource;
+	if (defaultSource !== undefined && !SOURCES.has(defaultSource)) {
+		throw new Error(
+			`Unknown Userpilot source ${quote(String(defaultSource))}: expected one of ${USERPILOT_SOURCES.join(', ')}.`,
+		);
+	}
+	const coerce = options.coerceStrings === true;
+	const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+	const errors = new ErrorList();
+	const sourceList = USERPILOT_SOURCES.join(', ');
+
+	/** Checks a required id; adds the error. */
+	function requireId(row: Record<string, unknown>, key: string, why: string): void {
+		const value = own(row, key);
+		if (value === undefined || value === null) {
+			errors.add(key, value === null ? `is required for ${why} (got null)` : `is required for ${why}`);
+			return;
+		}
+		if (typeof value !== 'string') return; // reported by the string-field pass
+		const reason = placeholderReason(value);
+		if (reason !== undefined) errors.add(key, reason.startsWith('is required') ? `${reason}; needed for ${why}` : reason);
+	}
+
+	/** Returns the parsed metadata, the value itself, or undefined after an error. */
+	function readMetadata(value: unknown): unknown {
+		if (value === undefined || value === null) return {};
+		if (typeof value === 'string') {
+			if (!coerce) {
+				errors.add(
+					'metadata',
+					`${expectedGot('an object', value)} (a CSV column holding JSON is read only when strings are converted)`,
+				);
+				return undefined;
+			}
+			if (isBlank(value)) return {};
+			const text = value.trim();
+			if (text.charCodeAt(0) !== 123 || text.charCodeAt(text.length - 1) !== 125) {
+				errors.add('metadata', `column "metadata" must hold a JSON object such as {"plan":"pro"}, got ${describeValue(value)}`);
+				return undefined;
+			}
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(text);
+			} catch (error) {
+				errors.add(
+					'metadata',
+					`column "metadata" is not valid JSON (${String((error as Error)?.message ?? error).slice(0, 80)}): ${quote(value)}`,
+				);
+				return undefined;
+			}
+			if (!isRecord(parsed)) {
+				errors.add('metadata', `column "metadata" must hold a JSON object, got ${describeValue(parsed)}`);
+				return undefined;
+			}
+			return parsed;
+		}
+		if (!isRecord(value)) {
+			errors.add('metadata', expectedGot('an object', value));
+			return undefined;
+		}
+		return value;
+	}
+
+	function validate(row: unknown): ReturnType<ItemValidator> {
+		if (!isRecord(row)) {
+			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', row) }] };
+		}
+		errors.reset();
+		let out: Record<string, unknown> | undefined;
+
+		// event_type
+		const eventType = own(row, 'event_type');
+		let type: string | undefined;
+		if (eventType === undefined || eventType === null || eventType === '') {
+			errors.add('event_type', `is required: one of ${USERPILOT_EVENT_TYPES.join(', ')}`);
+		} else if (typeof eventType !== 'string') {
+			errors.add('event_type', expectedGot('a string', eventType));
+		} else if (!EVENT_TYPES.has(eventType)) {
+			errors.add(
+				'event_type',
+				`${quote(eventType)} is not a Userpilot event type: expected one of ${USERPILOT_EVENT_TYPES.join(', ')}`,
+			);
+		} else {
+			type = eventType;
+		}
+		const isCompany = type === 'identify_company';
+
+		// source
+		let source = own(row, 'source');
+		if (source === undefined || source === null || source === '') {
+			if (defaultSource !== undefined) {
+				out = { ...row };
+				out.source = defaultSource;
+				source = defaultSource;
+			} else {
+				errors.add('source', `is required: one of ${sourceList}`);
+			}
+		} else if (typeof source !== 'string') {
+			errors.add('source', expectedGot('a string', source));
+		} else if (!SOURCES.has(source)) {
+			errors.add('source', `${quote(source)} is not a Userpilot source: expected one of ${sourceList}`);
+		}
+
+		// inserted_at
+		const insertedAt = own(row, 'inserted_at');
+		if (insertedAt === undefined || insertedAt === null) {
+			errors.add('inserted_at', insertedAt === null ? 'is required (got null)' : 'is required');
+		} else {
+			const date = normalizeDate(insertedAt);
+			if (!date.ok) errors.add('inserted_at', date.reason);
+			else if (date.value !== insertedAt) {
+				if (out === undefined) out = { ...row };
+				out.inserted_at = date.value;
+			}
+		}
+
+		// metadata
+		const metadataBefore = own(row, 'metadata');
+		const metadata = readMetadata(metadataBefore);
+		if (metadata !== undefined) {
+			const issue = checkNesting(metadata, 'metadata', maxDepth);
+			if (issue !== undefined) errors.add(issue.field, issue.reason);
+			else if (metadata !== metadataBefore) {
+				if (out === undefined) out = { ...row };
+				out.metadata = metadata;
+			}
+		}
+
+		// ids and names
+		if (type === 'identify_user' || type === 'page_view' || type === 'track') requireId(row, 'user_id', `a ${type} row`);
+		if (isCompany) requireId(row, 'company_id', 'an identify_company row');
+		if (type === 'track') {
+			const name = own(row, 'event_name');
+			if (name === undefined || name === null || (typeof name === 'string' && isBlank(name))) {
+				errors.add('event_name', 'is required for a track row (the name of the event)');
+			}
+		}
+
+		if (!isCompany) {
+			for (let i = 0; i < STRING_FIELDS.length; i++) {
+				const key = STRING_FIELDS[i];
+				const value = own(row, key);
+				if (value === undefined || value === null || typeof value === 'string') continue;
+				if ((key === 'user_id' || key === 'company_id') && typeof value === 'number' && Number.isSafeInteger(value)) {
+					if (out === undefined) out = { ...row };
+					out[key] = String(value);
+					continue;
+				}
+				errors.add(key, expectedGot('a string', value));
+			}
+			// Page location.
+			const url = own(row, 'url');
+			const hostname = own(row, 'hostname');
+			const pathname = own(row, 'pathname');
+			if (present(url)) {
+				if (typeof url !== 'string') errors.add('url', expectedGot('a string', url));
+				else if (!isHttpUrl(url)) errors.add('url', `${quote(url)} is not an http(s) URL such as https://app.example.com/home`);
+			}
+			if (present(hostname)) {
+				if (typeof hostname !== 'string') errors.add('hostname', expectedGot('a string', hostname));
+				else if (!HOSTNAME_RE.test(hostname)) {
+					errors.add(
+						'hostname',
+						`${quote(hostname)} is not a bare host name such as app.example.com (a full address goes in "url")`,
+					);
+				}
+			}
+			if (present(pathname)) {
+				if (typeof pathname !== 'string') errors.add('pathname', expectedGot('a string', pathname));
+				else if (pathname.charCodeAt(0) !== 47) errors.add('pathname', `${quote(pathname)} must start with "/"`);
+			}
+			const webClient = source === 'web-client';
+			if ((type === 'page_view' || webClient) && !present(url) && !(present(hostname) && present(pathname))) {
+				const why = type === 'page_view' ? 'a page_view row' : 'source web-client';
+				if (!present(hostname)) errors.add('hostname', `is required for ${why} (or give "url")`);
+				if (!present(pathname)) errors.add('pathname', `is required for ${why} (or give "url")`);
+			}
+			if (webClient && !present(own(row, 'user_agent'))) errors.add('user_agent', 'is required for source web-client');
+
+			// Numbers.
+			for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
+				const key = NUMERIC_FIELDS[i];
+				const value = own(row, key);
+				if (value === undefined || value === null) continue;
+				if (typeof value === 'number' && Number.isFinite(value)) {
+					if (value < 0) errors.add(key, `must be 0 or more, got ${value}`);
+					continue;
+				}
+				if (typeof value === 'string' && coerce) {
+					if (isBlank(value)) {
+						if (out === undefined) out = { ...row };
+						delete out[key];
+						continue;
+					}
+					const parsed = parseNumberString(value);
+					if (parsed !== undefined && parsed >= 0) {
+						if (out === undefined) out = { ...row };
+						out[key] = parsed;
+						continue;
+					}
+				}
+				errors.add(key, expectedGot('a number (pixels, 0 or more)', value));
+			}
+
+			// Everything else must survive JSON serialization.
+			for (const key in row) {
+				if (!Object.prototype.hasOwnProperty.call(row, key) || CHECKED_KEYS.has(key)) continue;
+				const value = row[key];
+				if (typeof value === 'object' && value !== null) {
+					const issue = checkNesting(value, key, maxDepth);
+					if (issue !== undefined) errors.add(issue.field, issue.reason);
+				} else if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+					errors.add(key, `holds ${describeValue(value)}, which JSON cannot represent`);
+				}
+			}
+		} else {
+			const companyId = own(row, 'company_id');
+			if (typeof companyId === 'number' && Number.isSafeInteger(companyId)) {
+				if (out === undefined) out = { ...row };
+				out.company_id = String(companyId);
+			} else if (companyId !== undefined && companyId !== null && typeof companyId !== 'string') {
+				errors.add('company_id', expectedGot('a string', companyId));
+			}
+		}
+
+		if (!errors.empty) return { ok: false, errors: errors.take() };
+		let value = out ?? row;
+		if (isCompany) {
+			let extra = false;
+			for (const key in value) {
+				if (!COMPANY_KEYS.has(key)) {
+					extra = true;
+					break;
+				}
+			}
+			if (extra) {
+				const kept: Record<string, unknown> = {};
+				for (const key in value) {
+					if (COMPANY_KEYS.has(key) && Object.prototype.hasOwnProperty.call(value, key)) kept[key] = value[key];
+				}
+				value = kept;
+			}
+		}
+		return { ok: true, value };
+	}
+
+	return function validateUserpilotRow(row: unknown) {
+		try {
+			return validate(row);
+		} catch (error) {
+			errors.reset();
+			return {
+				ok: false,
+				errors: [{ field: '(item)', reason: `could not be read: ${String((error as Error)?.message ?? error)}` }],
+			};
+		}
+	};
+}
