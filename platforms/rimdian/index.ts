@@ -4,25 +4,12 @@ import { checkBaseUrl } from '../../lib/baseUrl';
 import { canonicalJson } from '../../lib/canonicalJson';
 import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
-import { compileRimdianValidator } from './rules';
+import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
 
 const EU_COLLECTOR = 'https://collector-eu.rimdian.com';
 const EU_API = 'https://api-eu.rimdian.com';
 const SHOW = { show: { platform: ['rimdian'] } };
 
-export const RIMDIAN_KINDS = [
-	'cart',
-	'custom_event',
-	'device',
-	'message',
-	'order',
-	'pageview',
-	'postview',
-	'session',
-	'subscription_list_user',
-	'user',
-	'user_alias',
-];
 
 /** Keys of an item that are not the kind's own object. */
 const CONTEXT_KEYS = new Set(['user', 'session', 'device']);
@@ -128,7 +115,7 @@ export const rimdian: Platform = {
 			displayName: 'Item Kind',
 			name: 'rimdianKind',
 			type: 'options',
-			options: RIMDIAN_KINDS.map((kind) => ({ name: kind, value: kind })),
+			options: [...RIMDIAN_KINDS].sort().map((kind) => ({ name: kind, value: kind })),
 			default: 'user',
 			description:
 				'Kind of the items that carry no "kind" field: their fields become that kind\'s object, and "user", "session" and "device" fields stay beside it. Items with a "kind" field are sent as they are.',

@@ -3,7 +3,7 @@ import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 import { checkBaseUrl } from '../../lib/baseUrl';
 import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
-import { compileUserpilotValidator } from './rules';
+import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
 
 const HOSTS: Record<string, string> = {
 	us: 'https://analytex.userpilot.io',
@@ -22,14 +22,6 @@ export const USERPILOT_JOB_STATUSES = [
 	'failed',
 ] as const;
 
-export const USERPILOT_SOURCES = [
-	'backend-hubspot',
-	'backend-http',
-	'backend-http-import',
-	'backend-salesforce',
-	'backend-segment',
-	'web-client',
-];
 
 export type UserpilotJobStatus = (typeof USERPILOT_JOB_STATUSES)[number];
 
@@ -104,7 +96,7 @@ export const userpilot: Platform = {
 			displayName: 'Default Source',
 			name: 'defaultSource',
 			type: 'options',
-			options: USERPILOT_SOURCES.map((source) => ({ name: source, value: source })),
+			options: [...USERPILOT_SOURCES].sort().map((source) => ({ name: source, value: source })),
 			default: 'backend-http-import',
 			description: 'The source given to rows that have none (Userpilot requires one on every row)',
 			displayOptions: { show: { platform: ['userpilot'] } },
