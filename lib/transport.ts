@@ -192,20 +192,23 @@ export class PlatformTransport {
 			const attempt = typeof options === 'function' ? options() : options;
 			let outcome: RetryableFailure | Error;
 			try {
-				const response = (await this.context.helpers.httpRequestWithAuthentication.call(
-					this.context,
-					CREDENTIAL_TYPE,
-					{ timeout: this.policy.timeoutMs, ...attempt, returnFullResponse: true },
-				)) as { statusCode: number; body: unknown; headers: Record<string, unknown> };
-				return {
-					status: response.statusCode,
-					body: response.body,
-					headers: response.headers ?? {},
-					retries,
-					possiblyDuplicated,
-				};
+				const response = await this.send(attempt, false);
+				if (response.statusCode >= 200 && response.statusCode < 300) {
+					return { status: response.statusCode, body: response.body, headers: response.headers, retries, possiblyDuplicated };
+				}
+				outcome = this.classifyAnswer(response);
 			} catch (error) {
 				outcome = this.classify(error, label);
+			}
+			if (outcome instanceof AuthenticationRefused) {
+				// Sent again in n8n's throwing mode: only then does n8n renew an expired token
+				// (preAuthentication) and retry once by itself.
+				try {
+					const response = await this.send(attempt, true);
+					return { status: response.statusCode, body: response.body, headers: response.headers, retries, possiblyDuplicated };
+				} catch (error) {
+					outcome = this.classify(error, label);
+				}
 			}
 			if (outcome instanceof Error) {
 				if (outcome instanceof PlatformRequestError) {
@@ -234,8 +237,49 @@ export class PlatformTransport {
 		}
 	}
 
+	/**
+	 * Error answers come back as answers (with their headers: Retry-After) rather than as n8n's
+	 * NodeApiError, which keeps the status but drops the headers.
+	 */
+	private async send(attempt: IHttpRequestOptions, throwOnError: boolean): Promise<RawResponse> {
+		const response = (await this.context.helpers.httpRequestWithAuthentication.call(this.context, CREDENTIAL_TYPE, {
+			timeout: this.policy.timeoutMs,
+			...attempt,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: !throwOnError,
+		})) as RawResponse;
+		return { statusCode: response.statusCode, body: response.body, headers: response.headers ?? {} };
+	}
+
+	private classifyAnswer(response: RawResponse): RetryableFailure | Error {
+		const status = response.statusCode;
+		const contentType = String(headerOf(response.headers, 'content-type') ?? '');
+		const message = this.platform.describeError({ status, body: response.body, contentType });
+		if (status === 401) return new AuthenticationRefused(message);
+		if (status === 429) {
+			const waitMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
+			return { reason: '429', status, message, waitMs, maybeDelivered: false };
+		}
+		if (status >= 500 && status !== 501) return { reason: String(status), status, message, maybeDelivered: false };
+		return new PlatformRequestError(message, status, 0, false, false);
+	}
+
 	/** Sorts a failed attempt into one worth retrying, or an error to give up with. */
 	private classify(error: unknown, label: string): RetryableFailure | Error {
+		const wrapped = error as { httpCode?: string | null; context?: { data?: unknown }; messages?: string[] };
+		const code = typeof wrapped?.httpCode === 'string' ? wrapped.httpCode : undefined;
+		// n8n's NodeApiError keeps the HTTP status (or the socket error code) in httpCode.
+		if (code && /^\d{3}$/.test(code)) {
+			const answer = this.classifyAnswer({ statusCode: Number(code), body: wrapped.context?.data ?? '', headers: {} });
+			return answer instanceof AuthenticationRefused ? new PlatformRequestError(answer.message, 401, 0, false, false) : answer;
+		}
+		if (code && RETRYABLE_CODES.has(code)) {
+			return {
+				reason: code,
+				message: `${label}: connection failed (${code})`,
+				maybeDelivered: MAYBE_DELIVERED_CODES.has(code),
+			};
+		}
 		const cause = unwrap(error);
 		if (isAbort(cause, this.signal)) return new ExecutionCancelledError();
 		const response = cause.response;
@@ -264,6 +308,15 @@ export class PlatformTransport {
 		return new PlatformRequestError(`${label}: ${text}`, undefined, 0, false, false);
 	}
 }
+
+interface RawResponse {
+	statusCode: number;
+	body: unknown;
+	headers: Record<string, unknown>;
+}
+
+/** A 401: worth one more attempt through n8n's token renewal, then final. */
+class AuthenticationRefused extends Error {}
 
 interface RetryableFailure {
 	reason: string;

@@ -26,13 +26,14 @@ function fakeContext(answers: Answer[], calls: IHttpRequestOptions[] = []) {
 			async httpRequestWithAuthentication(_type: string, options: IHttpRequestOptions) {
 				calls.push(options);
 				const answer = answers.shift() ?? { status: 200, body: 'queued' };
-				if ('code' in answer) throw Object.assign(new Error(answer.code), { code: answer.code });
-				if (answer.status >= 400) {
-					// n8n wraps the HTTP client's error; the transport must look through the wrapping.
-					const axiosError = Object.assign(new Error(`Request failed with status code ${answer.status}`), {
-						response: { status: answer.status, data: answer.body, headers: answer.headers ?? {} },
+				// As n8n does: socket errors and (unless ignoreHttpStatusErrors) error statuses are thrown
+				// as NodeApiError, which keeps the status or error code in httpCode and drops the headers.
+				if ('code' in answer) throw Object.assign(new Error('The connection was closed'), { httpCode: answer.code });
+				if (answer.status >= 400 && !options.ignoreHttpStatusErrors) {
+					throw Object.assign(new Error('Authorization failed - please check your credentials'), {
+						httpCode: String(answer.status),
+						context: { data: answer.body },
 					});
-					throw Object.assign(new Error('wrapped'), { cause: axiosError });
 				}
 				return { statusCode: answer.status, body: answer.body, headers: answer.headers ?? {} };
 			},
@@ -99,6 +100,26 @@ test('a cancelled execution stops waiting at once', async () => {
 	setTimeout(() => controller.abort(), 50);
 	await assert.rejects(transport.request({ method: 'POST', url: '/data' }, 'batch 1'), /cancelled/);
 	assert.ok(Date.now() - started < 5000, 'did not sit out the 30 s Retry-After');
+});
+
+test('a 401 is sent once more through n8n\'s throwing path (token renewal), then reported', async () => {
+	const { context, calls } = fakeContext([
+		{ status: 401, body: { code: 401, message: 'this token has expired' } },
+		{ status: 200, body: 'queued' },
+	]);
+	const transport = new PlatformTransport(context, rimdian, credentials, fastPolicy);
+	const response = await transport.request({ method: 'POST', url: '/data' }, 'batch 1');
+	assert.equal(response.status, 200);
+	assert.equal(calls[0].ignoreHttpStatusErrors, true);
+	assert.equal(calls[1].ignoreHttpStatusErrors, false, 'the second attempt lets n8n renew the token');
+
+	const refused = fakeContext([
+		{ status: 401, body: { code: 401, message: 'invalid token' } },
+		{ status: 401, body: { code: 401, message: 'invalid token' } },
+	]);
+	const again = new PlatformTransport(refused.context, rimdian, credentials, fastPolicy);
+	await assert.rejects(again.request({ method: 'POST', url: '/data' }, 'batch 1'), /Rimdian refused the access token \(401\): invalid token/);
+	assert.equal(refused.calls.length, 2);
 });
 
 test('a retry after a possibly delivered attempt asks first whether it landed', async () => {
