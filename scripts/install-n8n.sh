@@ -47,31 +47,10 @@ if [ ! -f package-lock.json ]; then
   npm install --package-lock-only --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
-# `npm ci` refuses a lockfile that lacks optional platform packages (darwin, win32, ...). A
-# registry mirror without those packages (this project's machines) can only produce such a
-# lockfile, so in exactly that case (every complaint is "Missing: <name>@ from lock file")
-# the same lockfile is installed with `npm install` instead. Any other complaint fails.
 say "installing n8n $wanted from the lockfile (npm ci --ignore-scripts; about 3 minutes, 1.1 GB)"
-ci_log="$(mktemp)"
-if ! npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >"$ci_log" 2>&1; then
-  complaints="$(grep -E '^npm error (Missing|Invalid): ' "$ci_log" || true)"
-  if grep -q 'npm error code EUSAGE' "$ci_log" && [ -n "$complaints" ] &&
-     ! printf '%s\n' "$complaints" | grep -qvE '^npm error Missing: \S+@ from lock file$'; then
-    say "npm ci: lockfile lacks $(printf '%s\n' "$complaints" | wc -l) optional platform package(s) this registry does not serve; installing the same lockfile with npm install --ignore-scripts"
-    rm -f "$ci_log"
-    cp package-lock.json package-lock.json.ci-backup # keep the committed lockfile as it is
-    status=0
-    npm install --ignore-scripts --no-audit --no-fund --loglevel=error || status=$?
-    mv package-lock.json.ci-backup package-lock.json
-    [ "$status" -eq 0 ] || { say "npm install failed ($status)"; exit "$status"; }
-  else
-    cat "$ci_log" >&2
-    rm -f "$ci_log"
-    say "npm ci failed"
-    exit 1
-  fi
-fi
-rm -f "$ci_log"
+# shellcheck source=scripts/npm-install-lockfile.sh
+. "$ROOT/scripts/npm-install-lockfile.sh"
+npm_install_lockfile --ignore-scripts || { say "installing n8n failed"; exit 1; }
 
 say "building sqlite3's native binding (npm rebuild sqlite3 --ignore-scripts=false; compiles with node-gyp, about a minute)"
 JOBS="${JOBS:-max}" npm rebuild sqlite3 --ignore-scripts=false --no-audit --no-fund --loglevel=error

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh clone, and nothing when it is already there:
+# the package's own dependencies (root lockfile) and the real n8n of the end-to-end tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/npm-install-lockfile.sh
+. "$ROOT/scripts/npm-install-lockfile.sh"
+
+stamp=node_modules/.installed-lockfile.sha256
+wanted="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+  echo "[bootstrap] dependencies match package-lock.json: nothing to install"
+else
+  echo "[bootstrap] installing the package's dependencies (npm ci)"
+  npm_install_lockfile
+  echo "$wanted" >"$stamp"
+fi
+bash scripts/install-n8n.sh
