@@ -50,6 +50,8 @@ export async function* readCsv(
 		bom: true,
 		delimiter: options.delimiter,
 		skip_empty_lines: true,
+		// Files glued together from several exports mix CRLF and LF: accept both on every line.
+		record_delimiter: ['\r\n', '\n'],
 		relax_column_count: true,
 		info: true,
 		raw: false,

@@ -57,7 +57,7 @@ function describeError({ status, body, contentType }: FailedResponse): string {
 		case 409:
 			return `Userpilot already has an import job in progress (409)${said}. Only one job runs at a time per token.`;
 		case 413:
-			return `Userpilot refused the file as larger than its 1 GB limit (413)${said}. Turn on "Split Large Files".`;
+			return `Userpilot refused the file as too large (413)${said}. Its limit is 1 GB a file: turn on "Split Large Files" (and lower "Part Size Limit" if the limit is lower).`;
 		case 404:
 			return `Userpilot has no such resource (404)${said}.`;
 		default:

@@ -150,6 +150,7 @@ export async function importRows(
 		report,
 	);
 	const invalid = rejections.invalid;
+	const noneAccepted = rowsRead > 0 && accepted === 0 && !fatal;
 	return {
 		summary: {
 			file: source.fileName,
@@ -169,7 +170,8 @@ export async function importRows(
 			rejected: rejections.listed.map(({ row, line, errors, message, httpCode }) => ({ row, line, errors, message, httpCode })),
 		},
 		rejectedFile: rejections.file(),
-		fatal: fatal?.message,
+		// A file of which nothing got in is a failed import, not a success with rejections.
+		fatal: fatal?.message ?? (noneAccepted ? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}` : undefined),
 	};
 }
 

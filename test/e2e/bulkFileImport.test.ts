@@ -1,0 +1,208 @@
+/**
+ * Bulk File Import in a real n8n (binary data mode filesystem) against the sandbox.
+ *   node --import tsx --test test/e2e/bulkFileImport.test.ts   (after npm run build)
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { USERPILOT_KEY } from '../../sandbox/defaults';
+import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { createN8n, REPO_ROOT, type N8nInstance } from './harness';
+import { findSecrets, loadExample, sandboxCredentials, sandboxGet, variant } from './setup';
+
+let sandbox: Sandbox;
+let n8n: N8nInstance;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulk-e2e-'));
+const outputs: string[] = [];
+
+const userpilotFile = loadExample('userpilot-file.json');
+const rimdianFile = loadExample('rimdian-file.json');
+const fixture = (name: string) => path.join(REPO_ROOT, 'test/fixtures', name);
+
+function write(name: string, text: string): string {
+	const file = path.join(dir, name);
+	fs.writeFileSync(file, text);
+	return file;
+}
+
+/** 40 track events, about 190 bytes a row, user ids track-000..039. */
+const EVENTS_HEADER = 'event_type,event_name,source,user_id,inserted_at,metadata\n';
+const eventsCsv = EVENTS_HEADER + Array.from({ length: 40 }, (_, i) =>
+	`track,exported_report,backend-http,track-${String(i).padStart(3, '0')},2024-05-0${(i % 9) + 1} 10:00:00.123456,"{""plan"": ""pro"", ""seats"": ${i}}"\n`,
+).join('');
+
+const badRowsCsv =
+	EVENTS_HEADER +
+	'track,opened,backend-http,u-1,2024-05-01 10:00:00,{}\n' +
+	'track,opened,backend-http,,2024-05-01 10:00:00,{}\n' +
+	'track,opened,backend-http,u-3,yesterday,{}\n' +
+	'identify_user,,backend-http,u-4,2024-05-01 10:00:00,not json\n';
+
+function usersCsv(rows: number, bad: Set<number>): string {
+	let text = 'external_id,is_authenticated,created_at,email\n';
+	for (let i = 1; i <= rows; i++) {
+		const date = bad.has(i) ? '31/12/2023' : `2024-02-${String((i % 28) + 1).padStart(2, '0')}T08:00:00Z`;
+		text += `csv-user-${i},${i % 2 === 0 ? 'true' : 'false'},${date},u${i}@example.com\r\n`;
+	}
+	return text;
+}
+
+const up = (id: string, file: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+	variant(userpilotFile, id, {
+		'Read Export File': { fileSelector: file },
+		'Bulk File Import': { ...extra, options: { waitForCompletion: true, pollIntervalSeconds: 0.2, ...options } },
+	});
+
+const workflows = {
+	csv: up('bulkSeedCsv', fixture('userpilot-sample.csv')),
+	ndjson: up('bulkSeedNdjson', fixture('userpilot-sample.ndjson')),
+	split: up('bulkSplit', write('events.csv', eventsCsv), { partSizeMb: 0.002, splitLargeFiles: true }, { userpilotUpload: 'asIs', validateFirst: true }),
+	noSplit: up('bulkNoSplit', path.join(dir, 'events.csv'), { splitLargeFiles: false }, { userpilotUpload: 'asIs', validateFirst: false }),
+	busyWait: up('bulkBusyWait', fixture('userpilot-sample.csv'), { whenJobRunning: 'wait', pollIntervalSeconds: 0.3 }),
+	busyFail: up('bulkBusyFail', fixture('userpilot-sample.csv'), { whenJobRunning: 'fail' }),
+	badRows: up('bulkBadRows', write('bad-rows.csv', badRowsCsv), {}, { userpilotUpload: 'asIs', validateFirst: true }),
+	rimdian: variant(rimdianFile, 'bulkRimdianCsv', { 'Read Export File': { fileSelector: write('users.csv', usersCsv(3000, new Set([17, 2999]))) } }),
+};
+
+async function run(id: string) {
+	const result = await n8n.execute(id);
+	outputs.push(result.stdout + result.stderr);
+	return result;
+}
+
+/** Starts a Userpilot job outside n8n, so that the next upload meets a 409. */
+async function startBlockingJob(): Promise<void> {
+	const form = new FormData();
+	form.append('file', new Blob([fs.readFileSync(fixture('userpilot-sample.csv'))]), 'blocking.csv');
+	const response = await fetch(`${sandbox.url}/v1/imports`, { method: 'POST', body: form, headers: { Authorization: `Token ${USERPILOT_KEY}` } });
+	assert.equal(response.status, 200);
+}
+
+type UserpilotRecords = { jobs: Array<{ job_id: string; status: string; total_rows: number; filename: string }>; rows: { total: number; items: Array<Record<string, unknown>> } };
+
+before(async () => {
+	sandbox = await startSandbox({ jobStepMs: 50 });
+	n8n = await createN8n();
+	await n8n.importCredentials(sandboxCredentials(sandbox));
+	await n8n.importWorkflows(Object.values(workflows));
+});
+
+after(async () => {
+	await n8n?.dispose();
+	await sandbox?.close();
+	fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("Userpilot's sample CSV imports as a job that completes with total_rows 3", async () => {
+	await sandbox.reset();
+	const result = await run('bulkSeedCsv');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [summary] = result.nodeOutput('Bulk File Import');
+	assert.equal(summary.status, 'completed');
+	assert.equal(summary.totalRows, 3);
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+	assert.equal(records.jobs.length, 1);
+	assert.deepEqual([records.jobs[0].status, records.jobs[0].total_rows], ['completed', 3]);
+	assert.deepEqual(records.rows.items.map((row) => row.user_id), ['User-7320-001', 'User-9491-002', 'User-6267-003']);
+	// Sent as validated NDJSON: metadata is an object, microseconds kept, the source as given.
+	assert.deepEqual(records.rows.items[2].metadata, { created_at: '1730810175', name: 'User-Bob', prop_0: 'value_17' });
+	assert.equal(records.rows.items[2].inserted_at, '2024-05-05 14:36:15.453813');
+});
+
+test("Userpilot's sample NDJSON (without source) imports, the default source filled in", async () => {
+	await sandbox.reset();
+	const result = await run('bulkSeedNdjson');
+	assert.equal(result.status, 'success', result.error?.message);
+	assert.equal(result.nodeOutput('Bulk File Import')[0].totalRows, 2);
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+	assert.deepEqual(records.rows.items.map((row) => row.source), ['backend-http-import', 'backend-http-import']);
+});
+
+test('a file over the limit is split at row boundaries into several jobs, every row exactly once', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotMaxFileBytes: 2500 });
+	const result = await run('bulkSplit');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [summary] = result.nodeOutput('Bulk File Import');
+	// About 4.4 kB of rows in parts of at most 2 kB (the sandbox's limit is 2.5 kB).
+	assert.ok((summary.parts as number) >= 3, `split into ${summary.parts} parts`);
+	assert.equal(summary.totalRows, 40);
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot?limit=1000');
+	assert.equal(records.jobs.length, summary.parts);
+	assert.ok(records.jobs.every((job) => job.status === 'completed'));
+	const ids = records.rows.items.map((row) => row.user_id as string).sort();
+	assert.deepEqual(ids, Array.from({ length: 40 }, (_, i) => `track-${String(i).padStart(3, '0')}`));
+});
+
+test('without the split option, the same file fails with a clear 413 error', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotMaxFileBytes: 2500 });
+	const result = await run('bulkNoSplit');
+	sandbox.configure({ userpilotMaxFileBytes: 1024 ** 3 });
+	assert.equal(result.status, 'error');
+	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /Userpilot refused the file as too large \(413\)/);
+	assert.equal(sandbox.stats().userpilot.rejected413, 1);
+});
+
+test('while a job runs, "fail at once" stops with the 409', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotHoldAt: 'processing' });
+	await startBlockingJob();
+	const result = await run('bulkBusyFail');
+	sandbox.configure({ userpilotHoldAt: null });
+	assert.equal(result.status, 'error');
+	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /already has an import job in progress \(409\)/);
+});
+
+test('while a job runs, "wait" waits for it to end and then imports', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotHoldAt: 'processing' });
+	await startBlockingJob();
+	const release = setTimeout(() => sandbox.configure({ userpilotHoldAt: null }), 6000);
+	const result = await run('bulkBusyWait');
+	clearTimeout(release);
+	sandbox.configure({ userpilotHoldAt: null });
+	assert.equal(result.status, 'success', result.error?.message);
+	assert.equal(result.nodeOutput('Bulk File Import')[0].status, 'completed');
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+	assert.equal(records.jobs.length, 2, 'the blocking job and ours');
+	assert.ok(sandbox.stats().userpilot.rejected409 >= 1, 'it met the 409 first');
+});
+
+test('a file with bad rows is refused before upload, with row-level reasons', async () => {
+	await sandbox.reset();
+	const result = await run('bulkBadRows');
+	assert.equal(result.status, 'error');
+	const error = result.nodeError('Bulk File Import');
+	assert.match(error?.message ?? '', /^3 of 4 rows break Userpilot's rules; the file was not uploaded/);
+	assert.match(error?.message ?? '', /Row 2: field "user_id"/);
+	assert.match(error?.message ?? '', /Row 3: field "inserted_at"/);
+	assert.match(error?.message ?? '', /Row 4: field "metadata"/);
+	assert.equal(sandbox.stats().userpilot.uploads, 0);
+});
+
+test('Rimdian: a 3,000-row CSV streams in batches; bad rows are skipped, reported and given back as a file', async () => {
+	await sandbox.reset();
+	const result = await run('bulkRimdianCsv');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [item] = result.nodeItems('Bulk File Import');
+	const summary = item.json;
+	assert.equal(summary.rowsRead, 3000);
+	assert.equal(summary.accepted, 2998);
+	assert.equal(summary.invalid, 2);
+	assert.equal(summary.requests, 30);
+	const rejected = summary.rejected as Array<{ row: number; line: number; errors: Array<{ field: string }> }>;
+	assert.deepEqual(rejected.map((r) => [r.row, r.line, r.errors[0].field]), [[17, 18, 'user.created_at'], [2999, 3000, 'user.created_at']]);
+	assert.ok(item.binary?.rejected, 'the rejected rows come back as a CSV binary');
+	assert.equal(sandbox.stats().rimdian.itemsStored, 2998);
+	const stored = await sandboxGet<{ items: Array<{ item: { user: Record<string, unknown> } }> }>(sandbox, '/__sandbox/records/rimdian?limit=1');
+	assert.equal(typeof stored.items[0].item.user.is_authenticated, 'boolean', 'CSV strings became the declared types');
+});
+
+test('no secret in any output', () => {
+	for (const text of outputs) assert.deepEqual(findSecrets(text), []);
+	assert.deepEqual(findSecrets(n8n.logs()), []);
+});
