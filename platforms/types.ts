@@ -85,6 +85,13 @@ export interface Platform {
 	resolveEndpoints(credentials: ICredentialDataDecryptedObject): Endpoints;
 	/** Headers that authenticate a request (the credential type's `authenticate` calls this). */
 	authHeaders(credentials: ICredentialDataDecryptedObject): Record<string, string>;
+	/** A cheap authenticated request proving the credentials work (the credential form's Test). */
+	credentialProbe(
+		credentials: ICredentialDataDecryptedObject,
+		endpoints: Endpoints,
+	): { method: 'GET' | 'POST'; url: string; body?: IDataObject; acceptedStatuses?: number[] };
+	/** The login request, when these credentials are exchanged for a short-lived token. */
+	login?(credentials: ICredentialDataDecryptedObject, endpoints: Endpoints): { url: string; body: IDataObject } | undefined;
 	/** Obtains a short-lived token when the platform needs one (n8n's preAuthentication). */
 	preAuthenticate?(
 		this: IHttpRequestHelper,

@@ -1,6 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { testDataImportCredential } from '../../lib/credentialTest';
+
 import { importFile } from './actions/importFile.operation';
 import { bulkFileImportProperties } from './description';
 
@@ -17,9 +19,11 @@ export class BulkFileImport implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
-		credentials: [{ name: 'dataImportApi', required: true }],
+		credentials: [{ name: 'dataImportApi', required: true, testedBy: 'dataImportApiTest' }],
 		properties: bulkFileImportProperties,
 	};
+
+	methods = { credentialTest: { dataImportApiTest: testDataImportCredential } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await importFile.call(this);

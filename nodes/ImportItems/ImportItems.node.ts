@@ -1,6 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { testDataImportCredential } from '../../lib/credentialTest';
+
 import { importItems } from './actions/importItems.operation';
 import { importItemsProperties } from './description';
 
@@ -17,9 +19,11 @@ export class ImportItems implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		usableAsTool: true,
-		credentials: [{ name: 'dataImportApi', required: true }],
+		credentials: [{ name: 'dataImportApi', required: true, testedBy: 'dataImportApiTest' }],
 		properties: importItemsProperties,
 	};
+
+	methods = { credentialTest: { dataImportApiTest: testDataImportCredential } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await importItems.call(this);

@@ -70,6 +70,14 @@ export const ayona: Platform = {
 		return { data: base, api: base };
 	},
 	authHeaders: (credentials) => ({ 'X-API-KEY': credentials.apiKey as string }),
+	// Ayona has no read endpoint: an import without a source is refused with 400 once the key
+	// is accepted, and with 401 when it is not; nothing is imported either way.
+	credentialProbe: (_credentials, endpoints) => ({
+		method: 'POST',
+		url: `${endpoints.data}/api/v1/source/import`,
+		body: { source_id: '', payload: [] },
+		acceptedStatuses: [400],
+	}),
 	describeError,
 	mapItem: (json) => json,
 	compileValidator: (options) => compileAyonaValidator(options),

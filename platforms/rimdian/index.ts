@@ -68,6 +68,10 @@ function mapItem(json: IDataObject, options: PlatformItemOptions): unknown {
 	return item;
 }
 
+function loginRequest(credentials: ICredentialDataDecryptedObject, api: string) {
+	return { url: `${api}/api/account.login`, body: { email: credentials.email, password: credentials.password } as IDataObject };
+}
+
 async function preAuthenticate(
 	this: IHttpRequestHelper,
 	credentials: ICredentialDataDecryptedObject,
@@ -75,15 +79,11 @@ async function preAuthenticate(
 	// Access tokens are used as they are; only a service account logs in for a fresh one.
 	if (!usesServiceAccount(credentials)) return {};
 	const { api } = resolveEndpoints(credentials);
+	const login = loginRequest(credentials, api);
 	let answer: IDataObject | undefined;
 	let failure: string | undefined;
 	try {
-		answer = (await this.helpers.httpRequest({
-			method: 'POST',
-			url: `${api}/api/account.login`,
-			body: { email: credentials.email, password: credentials.password },
-			json: true,
-		})) as IDataObject;
+		answer = (await this.helpers.httpRequest({ method: 'POST', url: login.url, body: login.body, json: true })) as IDataObject;
 	} catch (error) {
 		// Rebuilt rather than rethrown: the original carries the request, and so the password.
 		const response = (error as { response?: { status?: number; data?: unknown } }).response;
@@ -202,6 +202,11 @@ export const rimdian: Platform = {
 		return { Authorization: `Bearer ${token as string}` };
 	},
 	preAuthenticate,
+	login: (credentials, endpoints) => (usesServiceAccount(credentials) ? loginRequest(credentials, endpoints.api) : undefined),
+	credentialProbe: (credentials, endpoints) => ({
+		method: 'GET',
+		url: `${endpoints.api}/api/dataLog.list?limit=1&workspace_id=${encodeURIComponent(String(credentials.workspaceId ?? ''))}`,
+	}),
 	describeError,
 	mapItem,
 	compileValidator: (options) => compileRimdianValidator(options),

@@ -141,6 +141,7 @@ export const userpilot: Platform = {
 	],
 	resolveEndpoints,
 	authHeaders: (credentials) => ({ Authorization: `Token ${credentials.apiKey as string}` }),
+	credentialProbe: (_credentials, endpoints) => ({ method: 'GET', url: `${endpoints.api}/v1/background_jobs` }),
 	describeError,
 	mapItem,
 	compileValidator: (options) => compileUserpilotValidator(options),
