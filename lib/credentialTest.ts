@@ -40,6 +40,8 @@ export async function testDataImportCredential(
 
 	const send = async (method: string, url: string, headers: IDataObject, body?: unknown): Promise<RawAnswer | string> => {
 		try {
+			// n8n 1.x gives a credential test only the request() helper (no httpRequest yet).
+			// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
 			return (await this.helpers.request({
 				method,
 				uri: url,
