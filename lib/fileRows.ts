@@ -17,6 +17,8 @@ export interface RejectedRow {
 }
 
 export interface FileSettings {
+	/** Rows before this 1-based number are read past, not sent nor checked (resuming an import). */
+	fromRow?: number;
 	format: FileFormat;
 	csv: CsvOptions;
 	platform: Platform;
@@ -36,9 +38,15 @@ export async function* prepareRows(
 	settings: FileSettings,
 	onRejected: (rejected: RejectedRow, row: FileRow) => void,
 	readResult?: ReadResult,
+	onSkipped?: (row: FileRow) => void,
 ): AsyncGenerator<PreparedRow> {
 	const prepare = compilePreparer(settings.platform, { ...settings.itemOptions, coerceStrings: settings.format === 'csv' }, 'row');
+	const fromRow = settings.fromRow ?? 1;
 	for await (const row of readRows(await source.open(), settings.format, settings.csv, readResult)) {
+		if (row.row < fromRow) {
+			onSkipped?.(row);
+			continue;
+		}
 		if (row.error !== undefined || row.record === undefined) {
 			const reason = row.error ?? 'could not be read';
 			onRejected({ row: row.row, line: row.line, errors: [{ field: '(item)', reason }], message: `Row ${row.row} (line ${row.line}): ${reason}` }, row);

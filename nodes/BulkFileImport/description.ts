@@ -114,6 +114,15 @@ export const bulkFileImportProperties: INodeProperties[] = [
 					description: 'Userpilot: how often the import job is checked while waiting',
 				},
 				{
+					displayName: 'Start at Row',
+					name: 'startAtRow',
+					type: 'number',
+					typeOptions: { minValue: 1 },
+					default: 1,
+					description:
+						'Data row (1-based, the CSV header not counted) to start from, to finish an import that stopped half-way: a failed run says where to resume ("resumeFromRow")',
+				},
+				{
 					displayName: 'Split Large Files',
 					name: 'splitLargeFiles',
 					type: 'boolean',

@@ -202,6 +202,35 @@ test('Rimdian: a 3,000-row CSV streams in batches; bad rows are skipped, reporte
 	assert.equal(typeof stored.items[0].item.user.is_authenticated, 'boolean', 'CSV strings became the declared types');
 });
 
+test('an import that failed half-way resumes from the row it names, and ends with every row in once', async () => {
+	await sandbox.reset();
+	const file = write('resume.csv', usersCsv(1000, new Set()));
+	const options = { maxRetries: 0, concurrency: 1, batchSize: 100 };
+	const first = variant(rimdianFile, 'bulkResumeFirst', { 'Read Export File': { fileSelector: file }, 'Bulk File Import': { options } });
+	await n8n.importWorkflow(first);
+	// Seeded faults with no retries: some batch fails for good, and the run stops there.
+	sandbox.configure({ faults: { rate5xx: 0.25, seed: 9 } }); // seed 9: the 6th request is the first to fail
+	const failed = await run('bulkResumeFirst');
+	sandbox.configure({ faults: { rate5xx: 0 } });
+	assert.equal(failed.status, 'error');
+	const error = failed.nodeError('Bulk File Import');
+	const resumeFrom = Number(/"Start at Row" set to (\d+)/.exec(error?.description ?? '')?.[1]);
+	assert.ok(resumeFrom > 1 && resumeFrom <= 1000, `resume point named: ${error?.description}`);
+	assert.equal((resumeFrom - 1) % 100, 0, 'resumes at the first row of the failed batch');
+	assert.equal(sandbox.stats().rimdian.itemsStored, resumeFrom - 1, 'every row before it is in');
+
+	const second = variant(first, 'bulkResumeSecond', { 'Bulk File Import': { options: { ...options, startAtRow: resumeFrom } } });
+	await n8n.importWorkflow(second);
+	const resumed = await run('bulkResumeSecond');
+	assert.equal(resumed.status, 'success', resumed.error?.message);
+	const [summary] = resumed.nodeOutput('Bulk File Import');
+	assert.equal(summary.skippedBeforeStartRow, resumeFrom - 1);
+	assert.equal(summary.accepted, 1000 - (resumeFrom - 1));
+	const stats = sandbox.stats();
+	assert.equal(stats.rimdian.itemsStored, 1000);
+	assert.equal(stats.rimdian.duplicatesReceived, 0, 'nothing was sent twice');
+});
+
 test('no secret in any output', () => {
 	for (const text of outputs) assert.deepEqual(findSecrets(text), []);
 	assert.deepEqual(findSecrets(n8n.logs()), []);

@@ -27,6 +27,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 			const property = this.getNodeParameter('binaryPropertyName', index) as string;
 			const source = await openBinary(this, index, property);
 			const file: FileSettings = {
+				fromRow: Math.max(1, Math.floor((options.startAtRow as number | undefined) ?? 1)),
 				format: await detectFormat(source, this.getNodeParameter('fileFormat', index) as string),
 				csv: { delimiter: delimiterOf(options.delimiter), parseJsonCells: platform.id === 'rimdian' },
 				platform,
@@ -38,9 +39,12 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				const normalized = this.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
 				const outcome = await uploadFile.call(this, source, file, settings, transport, validateFirst, normalized);
 				if (outcome.failure && !continueOnFail) {
+					const resume = outcome.summary.resumeFromRow
+						? `To finish the import, run again with "Start at Row" set to ${outcome.summary.resumeFromRow as number}.\n`
+						: '';
 					throw new NodeOperationError(this.getNode(), outcome.failure, {
 						itemIndex: index,
-						description: JSON.stringify(outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary, null, 2).slice(0, 4000),
+						description: resume + JSON.stringify(outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary, null, 2).slice(0, 4000),
 					});
 				}
 				const json: IDataObject = outcome.failure ? { ...outcome.summary, error: outcome.failure } : outcome.summary;
@@ -57,7 +61,8 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 					itemIndex: index,
 					description:
 						`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
-						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).`,
+						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
+						(s.resumeFromRow ? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.` : ''),
 				});
 			}
 			const binary = outcome.rejectedFile

@@ -100,6 +100,9 @@ export async function importRows(
 	let failed = 0;
 	let notSent = 0;
 	let possiblyDuplicated = 0;
+	let skipped = 0;
+	/** The first row not known to be in: a re-run with "Start at Row" set to it misses nothing. */
+	let resumeFromRow: number | undefined;
 	const rows = prepareRows(
 		source,
 		file,
@@ -108,6 +111,7 @@ export async function importRows(
 			reject(rejected, raw, true);
 		},
 		readResult,
+		() => skipped++,
 	);
 	const counted = (async function* () {
 		for await (const row of rows) {
@@ -124,6 +128,7 @@ export async function importRows(
 		}
 		if (result.status === 'failed') failed++;
 		else notSent++;
+		resumeFromRow = Math.min(resumeFromRow ?? Infinity, row.index + 1);
 		const message = 'message' in result ? result.message : result.status;
 		reject(
 			{
@@ -163,6 +168,8 @@ export async function importRows(
 			failed,
 			notSent,
 			possiblyDuplicated,
+			...(skipped > 0 ? { skippedBeforeStartRow: skipped } : {}),
+			...(resumeFromRow !== undefined ? { resumeFromRow } : {}),
 			requests: transport.stats.requests,
 			retries: transport.stats.retries,
 			retryReasons: transport.stats.retryReasons,

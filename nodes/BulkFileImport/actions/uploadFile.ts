@@ -98,12 +98,18 @@ async function scan(
 				consider(raw.endOffset, 0);
 			},
 			header,
+			(skipped) => {
+				previousEnd = skipped.endOffset;
+			},
 		);
 		for await (const row of rowsOfFile) {
 			consider(row.endOffset, normalized ? Buffer.byteLength(row.serialized) + 1 : undefined);
 		}
 	} else {
-		for await (const row of readRows(await source.open(), file.format, file.csv, header)) consider(row.endOffset, undefined);
+		for await (const row of readRows(await source.open(), file.format, file.csv, header)) {
+			if (row.row < (file.fromRow ?? 1)) previousEnd = row.endOffset;
+			else consider(row.endOffset, undefined);
+		}
 	}
 	return { rows, rejected, rejectedCount, parts, header };
 }
@@ -122,7 +128,8 @@ async function* normalizedLines(source: BinarySource, file: FileSettings, part: 
 			),
 	};
 	let lines: string[] = [];
-	for await (const row of prepareRows(range, file, () => undefined)) {
+	// The part's byte range starts at its first row: no row of it is skipped again.
+	for await (const row of prepareRows(range, { ...file, fromRow: undefined }, () => undefined)) {
 		lines.push(row.serialized);
 		if (lines.length >= 1000) {
 			yield Buffer.from(lines.join('\n') + '\n');
@@ -163,7 +170,8 @@ export async function uploadFile(
 	let parts: FilePart[] = [{ start: 0, end: source.size, rows: 0, bytes: source.size }];
 	let headerEnd = 0;
 	let rows: number | undefined;
-	if (validateFirst || needsSplit || normalized) {
+	const resuming = (file.fromRow ?? 1) > 1;
+	if (validateFirst || needsSplit || normalized || resuming) {
 		const scanned = await scan(source, file, validateFirst || normalized, normalized, split ? partLimit : Number.MAX_SAFE_INTEGER);
 		rows = scanned.rows;
 		if (scanned.rejectedCount > 0) {
@@ -181,10 +189,15 @@ export async function uploadFile(
 			};
 		}
 		headerEnd = scanned.header.headerEndOffset;
-		if (normalized || scanned.parts.length > 1) parts = scanned.parts;
+		if (normalized || resuming || scanned.parts.length > 1) parts = scanned.parts;
+		if (parts.length === 0) {
+			return { summary: { ...base, status: 'failed', rowsRead: rows }, failure: `No row to send from row ${file.fromRow} on` };
+		}
 	}
 
 	const token = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+	/** 1-based number of the first row of a part: where a re-run should start after it failed. */
+	const firstRowOf = (index: number) => parts.slice(0, index).reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
 	const jobs: UserpilotJob[] = [];
 	let retries = 0;
 	for (let index = 0; index < parts.length; index++) {
@@ -213,7 +226,7 @@ export async function uploadFile(
 		} catch (error) {
 			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
 			return {
-				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started },
+				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started, resumeFromRow: firstRowOf(index) },
 				failure: parts.length > 1 ? `Part ${index + 1} of ${parts.length}: ${error.message}` : error.message,
 			};
 		}
@@ -221,7 +234,7 @@ export async function uploadFile(
 		if (job.status === 'failed') {
 			const reasons = Array.isArray(job.reason_for_failure) ? job.reason_for_failure : [];
 			return {
-				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started },
+				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started, resumeFromRow: firstRowOf(index) },
 				failure: `Userpilot import job ${job.job_id} failed: ${reasons.join('; ') || 'no reason given'}`,
 			};
 		}
