@@ -25,7 +25,8 @@ export type ItemResult =
 			jobId?: string;
 	  }
 	| { status: 'queued'; jobId: string; batch: number; retries: number; key?: string }
-	| { status: 'notSent'; message: string; key?: string };
+	| { status: 'notSent'; message: string; key?: string }
+	| { status: 'skipped'; message: string };
 
 export interface RunSummary {
 	items: number;
@@ -58,7 +59,7 @@ export function summarize(
 		if (result.status === 'accepted' || result.status === 'queued') summary.accepted++;
 		else if (result.status === 'invalid') summary.invalid++;
 		else if (result.status === 'failed') summary.failed++;
-		else summary.notSent++;
+		else if (result.status === 'notSent') summary.notSent++;
 		if (result.status === 'accepted' && result.possiblyDuplicated) summary.possiblyDuplicated++;
 	}
 	return summary;

@@ -92,6 +92,15 @@ export const importItemsProperties: INodeProperties[] = [
 				description: 'Userpilot: how often the import job is checked while waiting',
 			},
 			{
+				displayName: 'Start at Item',
+				name: 'startAtItem',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1,
+				description:
+					'Item (1-based) to start from, to finish an import that stopped half-way: the error of a failed run names it. Earlier items come out as "skipped".',
+			},
+			{
 				displayName: 'Wait for Completion',
 				name: 'waitForCompletion',
 				type: 'boolean',

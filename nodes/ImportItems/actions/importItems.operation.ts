@@ -57,7 +57,12 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	const prepare = compilePreparer(platform, settings.itemOptions, 'item');
 	const results: Array<ItemResult | undefined> = new Array(items.length);
 	const prepared: PreparedItem[] = [];
+	const startAt = Math.max(1, Math.floor((settings.options.startAtItem as number | undefined) ?? 1));
 	for (let index = 0; index < items.length; index++) {
+		if (index + 1 < startAt) {
+			results[index] = { status: 'skipped', message: `Skipped: before "Start at Item" ${startAt}` };
+			continue;
+		}
 		let outcome;
 		try {
 			outcome = prepare(recordOf(this, mode, index, items[index].json), index);
@@ -77,7 +82,8 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		else results[index] = outcome.result;
 	}
 
-	if (prepared.length < items.length && onInvalid === 'stop') {
+	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
+	if (invalidCount > 0 && onInvalid === 'stop') {
 		const { message, description, first } = invalidSummary(results);
 		throw new NodeOperationError(this.getNode(), message, { description, itemIndex: first });
 	}
@@ -123,12 +129,14 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	const summary = summarize(final, transport.stats);
 	if (fatal && !continueOnFail) {
 		const firstFailed = final.findIndex((result) => result.status === 'failed');
+		const resumeFrom = final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
 		throw new NodeApiError(this.getNode(), { message: fatal.message } as JsonObject, {
 			message: fatal.message,
 			description:
 				`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
 				`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
-				'Turn on "Continue On Fail" to get one result per item instead.',
+				`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
+				'or turn on "Continue On Fail" to get one result per item instead.',
 			httpCode: fatal.status !== undefined ? String(fatal.status) : undefined,
 			itemIndex: firstFailed >= 0 ? firstFailed : undefined,
 		});
