@@ -40,7 +40,10 @@ export function* toBatches(items: Iterable<PreparedItem>, size: number): Generat
 }
 
 /** Async flavour of toBatches, for streamed sources. */
-export async function* toBatchesAsync(items: AsyncIterable<PreparedItem>, size: number): AsyncGenerator<Batch> {
+export async function* toBatchesAsync(
+	items: AsyncIterable<PreparedItem>,
+	size: number,
+): AsyncGenerator<Batch> {
 	let current: PreparedItem[] = [];
 	let number = 0;
 	for await (const item of items) {
@@ -82,7 +85,11 @@ export async function sendBatches(
 	const sendOne = async (batch: Batch) => {
 		if (fatal && options.stopOnFailure) {
 			for (const item of batch.items) {
-				report(item, { status: 'notSent', message: `Not sent: an earlier batch failed (${fatal.message})`, key: item.key });
+				report(item, {
+					status: 'notSent',
+					message: `Not sent: an earlier batch failed (${fatal.message})`,
+					key: item.key,
+				});
 			}
 			return;
 		}

@@ -12,7 +12,8 @@ export function canonicalJson(value: unknown): string {
 		for (let i = 0; i < value.length; i++) {
 			if (i > 0) out += ',';
 			const element = value[i];
-			out += element === undefined || typeof element === 'function' ? 'null' : canonicalJson(element);
+			out +=
+				element === undefined || typeof element === 'function' ? 'null' : canonicalJson(element);
 		}
 		return out + ']';
 	}

@@ -35,10 +35,16 @@ export async function testDataImportCredential(
 	} catch (error) {
 		failure = (error as Error).message;
 	}
-	if (failure !== undefined || !endpoints) return { status: 'Error', message: failure ?? 'No endpoint' };
+	if (failure !== undefined || !endpoints)
+		return { status: 'Error', message: failure ?? 'No endpoint' };
 	platform = getPlatform(data.platform);
 
-	const send = async (method: string, url: string, headers: IDataObject, body?: unknown): Promise<RawAnswer | string> => {
+	const send = async (
+		method: string,
+		url: string,
+		headers: IDataObject,
+		body?: unknown,
+	): Promise<RawAnswer | string> => {
 		try {
 			// n8n 1.x gives a credential test only the request() helper (no httpRequest yet).
 			// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
@@ -78,7 +84,10 @@ export async function testDataImportCredential(
 	if (typeof answer === 'string') return { status: 'Error', message: answer };
 	const status = answer.statusCode;
 	if ((status >= 200 && status < 300) || probe.acceptedStatuses?.includes(status)) {
-		return { status: 'OK', message: `Connection successful: ${platform.displayName} accepted the credentials` };
+		return {
+			status: 'OK',
+			message: `Connection successful: ${platform.displayName} accepted the credentials`,
+		};
 	}
 	if (status === 401 || status === 403) {
 		return {
@@ -87,7 +96,10 @@ export async function testDataImportCredential(
 		};
 	}
 	if (status === 404) {
-		return { status: 'Error', message: `Nothing answers at ${probe.url.split('?')[0]} (404): check the endpoint or base URL` };
+		return {
+			status: 'Error',
+			message: `Nothing answers at ${probe.url.split('?')[0]} (404): check the endpoint or base URL`,
+		};
 	}
 	return { status: 'Error', message: platform.describeError({ status, body: answer.body }) };
 }

@@ -4,7 +4,12 @@ export function csvLine(cells: unknown[], delimiter = ','): string {
 	for (let i = 0; i < cells.length; i++) {
 		if (i > 0) out += delimiter;
 		const value = cells[i];
-		const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+		const text =
+			value === undefined || value === null
+				? ''
+				: typeof value === 'string'
+					? value
+					: JSON.stringify(value);
 		out +=
 			text.includes(delimiter) || text.includes('"') || text.includes('\n') || text.includes('\r')
 				? `"${text.replace(/"/g, '""')}"`

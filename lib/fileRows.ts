@@ -3,7 +3,14 @@ import type { IDataObject } from 'n8n-workflow';
 import type { Platform, PlatformItemOptions } from '../platforms/types';
 import type { PreparedItem } from './batchSender';
 import { compilePreparer } from './prepare';
-import { readRows, type BinarySource, type CsvOptions, type FileFormat, type FileRow, type ReadResult } from './readers';
+import {
+	readRows,
+	type BinarySource,
+	type CsvOptions,
+	type FileFormat,
+	type FileRow,
+	type ReadResult,
+} from './readers';
 import type { FieldError } from './validation/types';
 
 /** A row that will not be imported, and why. */
@@ -40,16 +47,33 @@ export async function* prepareRows(
 	readResult?: ReadResult,
 	onSkipped?: (row: FileRow) => void,
 ): AsyncGenerator<PreparedRow> {
-	const prepare = compilePreparer(settings.platform, { ...settings.itemOptions, coerceStrings: settings.format === 'csv' }, 'row');
+	const prepare = compilePreparer(
+		settings.platform,
+		{ ...settings.itemOptions, coerceStrings: settings.format === 'csv' },
+		'row',
+	);
 	const fromRow = settings.fromRow ?? 1;
-	for await (const row of readRows(await source.open(), settings.format, settings.csv, readResult)) {
+	for await (const row of readRows(
+		await source.open(),
+		settings.format,
+		settings.csv,
+		readResult,
+	)) {
 		if (row.row < fromRow) {
 			onSkipped?.(row);
 			continue;
 		}
 		if (row.error !== undefined || row.record === undefined) {
 			const reason = row.error ?? 'could not be read';
-			onRejected({ row: row.row, line: row.line, errors: [{ field: '(item)', reason }], message: `Row ${row.row} (line ${row.line}): ${reason}` }, row);
+			onRejected(
+				{
+					row: row.row,
+					line: row.line,
+					errors: [{ field: '(item)', reason }],
+					message: `Row ${row.row} (line ${row.line}): ${reason}`,
+				},
+				row,
+			);
 			continue;
 		}
 		const outcome = prepare(row.record as IDataObject, row.row - 1);
@@ -57,7 +81,12 @@ export async function* prepareRows(
 			yield { ...outcome.item, line: row.line, endOffset: row.endOffset, cells: row.cells };
 		} else {
 			onRejected(
-				{ row: row.row, line: row.line, errors: outcome.result.errors, message: `${outcome.result.message} (line ${row.line})` },
+				{
+					row: row.row,
+					line: row.line,
+					errors: outcome.result.errors,
+					message: `${outcome.result.message} (line ${row.line})`,
+				},
 				row,
 			);
 		}

@@ -5,7 +5,9 @@ import type { PreparedItem } from './batchSender';
 import type { ItemResult } from './results';
 import { formatItemErrors } from './validation/format';
 
-export type Prepared = { ok: true; item: PreparedItem } | { ok: false; result: ItemResult & { status: 'invalid' } };
+export type Prepared =
+	| { ok: true; item: PreparedItem }
+	| { ok: false; result: ItemResult & { status: 'invalid' } };
 
 /**
  * The one path from an input record (an n8n item's JSON or a file row) to what is sent:

@@ -43,8 +43,13 @@ export async function readSendSettings(ctx: IExecuteFunctions): Promise<SendSett
 		concurrency: Math.max(1, Math.floor((options.concurrency as number) ?? 4)),
 		policy: {
 			...DEFAULT_RETRY_POLICY,
-			maxRetries: Math.max(0, Math.floor((options.maxRetries as number) ?? DEFAULT_RETRY_POLICY.maxRetries)),
-			timeoutMs: Math.max(1, (options.timeoutSeconds as number) ?? DEFAULT_RETRY_POLICY.timeoutMs / 1000) * 1000,
+			maxRetries: Math.max(
+				0,
+				Math.floor((options.maxRetries as number) ?? DEFAULT_RETRY_POLICY.maxRetries),
+			),
+			timeoutMs:
+				Math.max(1, (options.timeoutSeconds as number) ?? DEFAULT_RETRY_POLICY.timeoutMs / 1000) *
+				1000,
 		},
 		options,
 	};

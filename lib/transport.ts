@@ -100,7 +100,13 @@ const RETRYABLE_CODES = new Set([
 ]);
 
 /** After these, the request may have been processed although no answer came back. */
-const MAYBE_DELIVERED_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE']);
+const MAYBE_DELIVERED_CODES = new Set([
+	'ECONNRESET',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'EPIPE',
+]);
 
 function unwrap(error: unknown): AxiosLikeError {
 	let current = error as AxiosLikeError;
@@ -166,7 +172,10 @@ export class PlatformTransport {
 	) {
 		this.endpoints = platform.resolveEndpoints(credentials);
 		const ctx = context as Partial<IExecuteFunctions>;
-		this.signal = typeof ctx.getExecutionCancelSignal === 'function' ? ctx.getExecutionCancelSignal() : undefined;
+		this.signal =
+			typeof ctx.getExecutionCancelSignal === 'function'
+				? ctx.getExecutionCancelSignal()
+				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
 	}
 
@@ -194,7 +203,13 @@ export class PlatformTransport {
 			try {
 				const response = await this.send(attempt, false);
 				if (response.statusCode >= 200 && response.statusCode < 300) {
-					return { status: response.statusCode, body: response.body, headers: response.headers, retries, possiblyDuplicated };
+					return {
+						status: response.statusCode,
+						body: response.body,
+						headers: response.headers,
+						retries,
+						possiblyDuplicated,
+					};
 				}
 				outcome = this.classifyAnswer(response);
 			} catch (error) {
@@ -205,14 +220,26 @@ export class PlatformTransport {
 				// (preAuthentication) and retry once by itself.
 				try {
 					const response = await this.send(attempt, true);
-					return { status: response.statusCode, body: response.body, headers: response.headers, retries, possiblyDuplicated };
+					return {
+						status: response.statusCode,
+						body: response.body,
+						headers: response.headers,
+						retries,
+						possiblyDuplicated,
+					};
 				} catch (error) {
 					outcome = this.classify(error, label);
 				}
 			}
 			if (outcome instanceof Error) {
 				if (outcome instanceof PlatformRequestError) {
-					throw new PlatformRequestError(outcome.message, outcome.status, retries, possiblyDuplicated, false);
+					throw new PlatformRequestError(
+						outcome.message,
+						outcome.status,
+						retries,
+						possiblyDuplicated,
+						false,
+					);
 				}
 				throw outcome;
 			}
@@ -227,7 +254,10 @@ export class PlatformTransport {
 					true,
 				);
 			}
-			const wait = Math.min(this.policy.maxDelayMs, failure.waitMs ?? backoffDelay(retries, this.policy));
+			const wait = Math.min(
+				this.policy.maxDelayMs,
+				failure.waitMs ?? backoffDelay(retries, this.policy),
+			);
 			retries++;
 			this.stats.countRetry(failure.reason);
 			this.logger?.warn(
@@ -242,13 +272,21 @@ export class PlatformTransport {
 	 * NodeApiError, which keeps the status but drops the headers.
 	 */
 	private async send(attempt: IHttpRequestOptions, throwOnError: boolean): Promise<RawResponse> {
-		const response = (await this.context.helpers.httpRequestWithAuthentication.call(this.context, CREDENTIAL_TYPE, {
-			timeout: this.policy.timeoutMs,
-			...attempt,
-			returnFullResponse: true,
-			ignoreHttpStatusErrors: !throwOnError,
-		})) as RawResponse;
-		return { statusCode: response.statusCode, body: response.body, headers: response.headers ?? {} };
+		const response = (await this.context.helpers.httpRequestWithAuthentication.call(
+			this.context,
+			CREDENTIAL_TYPE,
+			{
+				timeout: this.policy.timeoutMs,
+				...attempt,
+				returnFullResponse: true,
+				ignoreHttpStatusErrors: !throwOnError,
+			},
+		)) as RawResponse;
+		return {
+			statusCode: response.statusCode,
+			body: response.body,
+			headers: response.headers ?? {},
+		};
 	}
 
 	private classifyAnswer(response: RawResponse): RetryableFailure | Error {
@@ -260,18 +298,29 @@ export class PlatformTransport {
 			const waitMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
 			return { reason: '429', status, message, waitMs, maybeDelivered: false };
 		}
-		if (status >= 500 && status !== 501) return { reason: String(status), status, message, maybeDelivered: false };
+		if (status >= 500 && status !== 501)
+			return { reason: String(status), status, message, maybeDelivered: false };
 		return new PlatformRequestError(message, status, 0, false, false);
 	}
 
 	/** Sorts a failed attempt into one worth retrying, or an error to give up with. */
 	private classify(error: unknown, label: string): RetryableFailure | Error {
-		const wrapped = error as { httpCode?: string | null; context?: { data?: unknown }; messages?: string[] };
+		const wrapped = error as {
+			httpCode?: string | null;
+			context?: { data?: unknown };
+			messages?: string[];
+		};
 		const code = typeof wrapped?.httpCode === 'string' ? wrapped.httpCode : undefined;
 		// n8n's NodeApiError keeps the HTTP status (or the socket error code) in httpCode.
 		if (code && /^\d{3}$/.test(code)) {
-			const answer = this.classifyAnswer({ statusCode: Number(code), body: wrapped.context?.data ?? '', headers: {} });
-			return answer instanceof AuthenticationRefused ? new PlatformRequestError(answer.message, 401, 0, false, false) : answer;
+			const answer = this.classifyAnswer({
+				statusCode: Number(code),
+				body: wrapped.context?.data ?? '',
+				headers: {},
+			});
+			return answer instanceof AuthenticationRefused
+				? new PlatformRequestError(answer.message, 401, 0, false, false)
+				: answer;
 		}
 		if (code && RETRYABLE_CODES.has(code)) {
 			return {
@@ -291,7 +340,8 @@ export class PlatformTransport {
 				const waitMs = parseRetryAfter(headerOf(response.headers, 'retry-after'));
 				return { reason: '429', status, message, waitMs, maybeDelivered: false };
 			}
-			if (status >= 500 && status !== 501) return { reason: String(status), status, message, maybeDelivered: false };
+			if (status >= 500 && status !== 501)
+				return { reason: String(status), status, message, maybeDelivered: false };
 			return new PlatformRequestError(message, status, 0, false, false);
 		}
 		if (cause.code && RETRYABLE_CODES.has(cause.code)) {

@@ -9,7 +9,9 @@ export const PLATFORMS: Record<PlatformId, Platform> = { ayona, rimdian, userpil
 export function getPlatform(id: unknown): Platform {
 	const platform = PLATFORMS[id as PlatformId];
 	if (!platform) {
-		throw new Error(`Unknown platform "${String(id)}": expected one of ${Object.keys(PLATFORMS).join(', ')}.`);
+		throw new Error(
+			`Unknown platform "${String(id)}": expected one of ${Object.keys(PLATFORMS).join(', ')}.`,
+		);
 	}
 	return platform;
 }

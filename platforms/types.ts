@@ -47,7 +47,11 @@ export interface BatchDelivery {
 	/** Deterministic serialization of one validated item (same item, same bytes). */
 	serializeItem(item: IDataObject): string;
 	/** The request body around already-serialized items, built without re-serializing them. */
-	buildBody(serializedItems: string[], credentials: ICredentialDataDecryptedObject, options: PlatformItemOptions): string;
+	buildBody(
+		serializedItems: string[],
+		credentials: ICredentialDataDecryptedObject,
+		options: PlatformItemOptions,
+	): string;
 	/** Why a 2xx answer is not the platform's acceptance (a proxy page, an unexpected body); undefined when it is. */
 	checkAnswer(body: unknown): string | undefined;
 	/** The item's own key, when it has one that makes a re-send safe (idempotent). */
@@ -91,7 +95,10 @@ export interface Platform {
 		endpoints: Endpoints,
 	): { method: 'GET' | 'POST'; url: string; body?: IDataObject; acceptedStatuses?: number[] };
 	/** The login request, when these credentials are exchanged for a short-lived token. */
-	login?(credentials: ICredentialDataDecryptedObject, endpoints: Endpoints): { url: string; body: IDataObject } | undefined;
+	login?(
+		credentials: ICredentialDataDecryptedObject,
+		endpoints: Endpoints,
+	): { url: string; body: IDataObject } | undefined;
 	/** Obtains a short-lived token when the platform needs one (n8n's preAuthentication). */
 	preAuthenticate?(
 		this: IHttpRequestHelper,

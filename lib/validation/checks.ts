@@ -35,7 +35,8 @@ export function describeValue(value: unknown): string {
 			return 'a function';
 		default:
 			if (value === null) return 'null';
-			if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length}`;
+			if (Array.isArray(value))
+				return value.length === 0 ? 'an empty array' : `an array of ${value.length}`;
 			if (value instanceof Date) return 'a Date';
 			return 'an object';
 	}
@@ -48,7 +49,9 @@ export function expectedGot(expected: string, value: unknown): string {
 
 /** A JSON object as an item or a sub-object: not null, not an array, not a Date. */
 export function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+	return (
+		typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+	);
 }
 
 /** `undefined` and `null`: the field was not given. */
@@ -128,7 +131,8 @@ export class ErrorList {
 export function isBlank(value: string): boolean {
 	for (let i = 0; i < value.length; i++) {
 		const c = value.charCodeAt(i);
-		if (c > 32 && c !== 160 && c !== 0xfeff && !(c >= 0x2000 && c <= 0x200b) && c !== 0x3000) return false;
+		if (c > 32 && c !== 160 && c !== 0xfeff && !(c >= 0x2000 && c <= 0x200b) && c !== 0x3000)
+			return false;
 	}
 	return true;
 }
@@ -136,8 +140,18 @@ export function isBlank(value: string): boolean {
 /** Unresolved template or a placeholder left in place of a real id. */
 const TEMPLATE_RE = /\{\{[\s\S]*\}\}|\$\{[\s\S]*\}/;
 const PLACEHOLDER_IDS = new Set([
-	'id', 'userid', 'user_id', 'user_id()', '$user_id', '$userid', 'undefined', 'null', 'nan',
-	'[object object]', 'none', 'nil',
+	'id',
+	'userid',
+	'user_id',
+	'user_id()',
+	'$user_id',
+	'$userid',
+	'undefined',
+	'null',
+	'nan',
+	'[object object]',
+	'none',
+	'nil',
 ]);
 
 /**
@@ -146,7 +160,8 @@ const PLACEHOLDER_IDS = new Set([
  */
 export function placeholderReason(value: string): string | undefined {
 	const trimmed = value.trim();
-	if (trimmed === '') return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
+	if (trimmed === '')
+		return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
 	if (TEMPLATE_RE.test(trimmed)) {
 		return `${quote(value)} is an unresolved template, not an id: map the field to the real value`;
 	}
@@ -158,7 +173,9 @@ export function placeholderReason(value: string): string | undefined {
 
 /** Reason when a string is longer than `max` characters, else undefined. */
 export function lengthReason(value: string, max: number): string | undefined {
-	return value.length > max ? `is ${value.length} characters long; at most ${max} are accepted` : undefined;
+	return value.length > max
+		? `is ${value.length} characters long; at most ${max} are accepted`
+		: undefined;
 }
 
 const EMAIL_RE = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
@@ -223,7 +240,10 @@ class NestingWalk {
 	readonly maxValues = MAX_NESTED_VALUES;
 
 	/** Returns the path (innermost key last) and reason of the first problem, or undefined. */
-	walk(value: unknown, depth: number): { path: Array<string | number>; reason: string; depth?: boolean } | undefined {
+	walk(
+		value: unknown,
+		depth: number,
+	): { path: Array<string | number>; reason: string; depth?: boolean } | undefined {
 		switch (typeof value) {
 			case 'string':
 			case 'boolean':
@@ -234,7 +254,10 @@ class NestingWalk {
 					? undefined
 					: { path: [], reason: `holds ${String(value)}, which JSON cannot represent` };
 			case 'bigint':
-				return { path: [], reason: `holds a bigint (${String(value)}n), which JSON cannot represent: use a number or a string` };
+				return {
+					path: [],
+					reason: `holds a bigint (${String(value)}n), which JSON cannot represent: use a number or a string`,
+				};
 			case 'symbol':
 				return { path: [], reason: 'holds a symbol, which JSON cannot represent' };
 			case 'function':
@@ -282,10 +305,20 @@ const walker = new NestingWalk();
  * Returns undefined when the value is fine, else an error whose field is `path` for a depth
  * problem (the reason says where) and the exact path of the value JSON cannot represent otherwise.
  */
-export function checkNesting(value: unknown, path: string, maxDepth = DEFAULT_MAX_DEPTH): FieldError | undefined {
+export function checkNesting(
+	value: unknown,
+	path: string,
+	maxDepth = DEFAULT_MAX_DEPTH,
+): FieldError | undefined {
 	// Fast exits for the usual leaves; then one reused walker (checks are synchronous).
 	if (typeof value !== 'object' || value === null) {
-		if (typeof value === 'string' || typeof value === 'boolean' || value === null || value === undefined) return undefined;
+		if (
+			typeof value === 'string' ||
+			typeof value === 'boolean' ||
+			value === null ||
+			value === undefined
+		)
+			return undefined;
 	}
 	walker.visited = 0;
 	walker.maxDepth = maxDepth;

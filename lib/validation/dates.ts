@@ -70,30 +70,86 @@ const DEFAULT_MIN_YEAR = 1900;
 const MAX_YEAR = 9999;
 
 // Hoisted patterns (the ISO forms are read by hand, see readIso).
-const SLASH_RE = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
+const SLASH_RE =
+	/^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/;
 const AMBIGUOUS_RE = /^\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})(?:$|[\sT,])/;
 const NUMERIC_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 // RFC 2822 / RFC 1123 (HTTP): [Day,] DD Mon YYYY HH:mm[:ss] zone
 const RFC2822_RE =
 	/^(?:([A-Za-z]{3}),?\s+)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+([A-Za-z]{1,3}|[+-]\d{4})$/;
 // asctime (HTTP): Day Mon D HH:mm:ss YYYY, always GMT
-const ASCTIME_RE = /^([A-Za-z]{3})\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/;
+const ASCTIME_RE =
+	/^([A-Za-z]{3})\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})$/;
 // Date.prototype.toString(): Day Mon DD YYYY HH:mm:ss GMT+hhmm (Zone name)
 const JSDATE_RE =
 	/^([A-Za-z]{3})\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{4})\s+(\d{2}):(\d{2}):(\d{2})\s+GMT([+-]\d{4})(?:\s+\([^)]*\))?$/;
 
 const MONTHS: Readonly<Record<string, number>> = {
-	jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+	jan: 1,
+	feb: 2,
+	mar: 3,
+	apr: 4,
+	may: 5,
+	jun: 6,
+	jul: 7,
+	aug: 8,
+	sep: 9,
+	oct: 10,
+	nov: 11,
+	dec: 12,
 };
-const WEEKDAYS: Readonly<Record<string, number>> = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
-const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const WEEKDAYS: Readonly<Record<string, number>> = {
+	sun: 0,
+	mon: 1,
+	tue: 2,
+	wed: 3,
+	thu: 4,
+	fri: 5,
+	sat: 6,
+};
+const WEEKDAY_NAMES = [
+	'Sunday',
+	'Monday',
+	'Tuesday',
+	'Wednesday',
+	'Thursday',
+	'Friday',
+	'Saturday',
+];
 /** RFC 2822 zone names, in hours. */
 const RFC2822_ZONES: Readonly<Record<string, number>> = {
-	ut: 0, utc: 0, gmt: 0, z: 0, est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7,
+	ut: 0,
+	utc: 0,
+	gmt: 0,
+	z: 0,
+	est: -5,
+	edt: -4,
+	cst: -6,
+	cdt: -5,
+	mst: -7,
+	mdt: -6,
+	pst: -8,
+	pdt: -7,
 };
 const UTC_NAMES = new Set([
-	'utc', 'etc/utc', 'gmt', 'etc/gmt', 'z', 'zulu', 'etc/zulu', 'uct', 'etc/uct', 'universal',
-	'etc/universal', 'greenwich', 'etc/greenwich', 'gmt0', 'etc/gmt0', 'gmt+0', 'gmt-0', 'etc/gmt+0',
+	'utc',
+	'etc/utc',
+	'gmt',
+	'etc/gmt',
+	'z',
+	'zulu',
+	'etc/zulu',
+	'uct',
+	'etc/uct',
+	'universal',
+	'etc/universal',
+	'greenwich',
+	'etc/greenwich',
+	'gmt0',
+	'etc/gmt0',
+	'gmt+0',
+	'gmt-0',
+	'etc/gmt+0',
 	'etc/gmt-0',
 ]);
 
@@ -144,7 +200,9 @@ class Civil {
 		const z = days + 719468;
 		const era = Math.floor(z / 146097);
 		const doe = z - era * 146097;
-		const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+		const yoe = Math.floor(
+			(doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+		);
 		const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
 		const mp = Math.floor((5 * doy + 2) / 153);
 		this.d = doy - Math.floor((153 * mp + 2) / 5) + 1;
@@ -199,7 +257,9 @@ class ZoneCalc {
 
 	constructor(timezone: string) {
 		if (typeof timezone !== 'string' || timezone.trim() === '') {
-			throw new Error('The time zone is empty: expected an IANA name such as Europe/Paris, or UTC.');
+			throw new Error(
+				'The time zone is empty: expected an IANA name such as Europe/Paris, or UTC.',
+			);
 		}
 		const tz = timezone.trim();
 		this.name = tz;
@@ -221,7 +281,9 @@ class ZoneCalc {
 			this.isUtc = this.fixed === 0;
 			return;
 		}
-		throw new Error(`Unknown time zone ${quoteForReason(tz)}: expected an IANA name such as Europe/Paris, or UTC.`);
+		throw new Error(
+			`Unknown time zone ${quoteForReason(tz)}: expected an IANA name such as Europe/Paris, or UTC.`,
+		);
 	}
 
 	private raw(utcSeconds: number): number {
@@ -408,14 +470,17 @@ function readIso(text: string, p: Parsed): boolean | string {
 				offsetKind = 3;
 			} else return false;
 			if (mm < 0) return false;
-			if (hh > 23 || mm > 59) return `${quoteForReason(text)} has an impossible UTC offset ${text.slice(i)}`;
+			if (hh > 23 || mm > 59)
+				return `${quoteForReason(text)} has an impossible UTC offset ${text.slice(i)}`;
 			p.off = (c === 45 ? -1 : 1) * (hh * 3600 + mm * 60);
 		} else return false;
 	}
 	const dotFraction = fracSep === 0 || fracSep === 46;
 	p.isoShape = hasSeconds && dotFraction && sep !== 116;
 	p.rfc3339 = p.isoShape && sep === 84 && (offsetKind === 1 || offsetKind === 2);
-	p.isoUtc = p.isoShape && (offsetKind === 1 || (offsetKind === 2 && p.off === 0 && text.charCodeAt(len - 6) === 43));
+	p.isoUtc =
+		p.isoShape &&
+		(offsetKind === 1 || (offsetKind === 2 && p.off === 0 && text.charCodeAt(len - 6) === 43));
 	p.ayona = sep === 32 && hasSeconds && fracSep === 0 && offsetKind === 0;
 	return true;
 }
@@ -500,7 +565,12 @@ function unknownNames(text: string, expected: string): string {
 	return `${quoteForReason(text)} has an unknown month or day name; expected ${expected}`;
 }
 
-function fromRfc2822(match: RegExpExecArray, text: string, p: Parsed, expected: string): string | undefined {
+function fromRfc2822(
+	match: RegExpExecArray,
+	text: string,
+	p: Parsed,
+	expected: string,
+): string | undefined {
 	if (match[1] !== undefined) {
 		const weekday = WEEKDAYS[match[1].toLowerCase()];
 		if (weekday === undefined) return unknownNames(text, expected);
@@ -539,9 +609,12 @@ function checkFields(p: Parsed, raw: string, expected: string): string | undefin
 	if (p.d < 1 || (p.d > 28 && p.d > daysInMonth(p.y, p.m))) {
 		return `${quoteForReason(raw)} is not a valid date: ${pad4(p.y)}-${pad2(p.m)} has ${daysInMonth(p.y, p.m)} days; expected ${expected}`;
 	}
-	if (p.h > 23) return `${quoteForReason(raw)} is not a valid time: hour ${p.h} does not exist; expected ${expected}`;
-	if (p.mi > 59) return `${quoteForReason(raw)} is not a valid time: minute ${p.mi} does not exist; expected ${expected}`;
-	if (p.s > 59) return `${quoteForReason(raw)} is not a valid time: second ${p.s} does not exist; expected ${expected}`;
+	if (p.h > 23)
+		return `${quoteForReason(raw)} is not a valid time: hour ${p.h} does not exist; expected ${expected}`;
+	if (p.mi > 59)
+		return `${quoteForReason(raw)} is not a valid time: minute ${p.mi} does not exist; expected ${expected}`;
+	if (p.s > 59)
+		return `${quoteForReason(raw)} is not a valid time: second ${p.s} does not exist; expected ${expected}`;
 	return undefined;
 }
 
@@ -576,7 +649,9 @@ interface LuxonLike {
 export function compileDateNormalizer(options: DateNormalizerOptions): DateNormalizer {
 	const output = options.output;
 	if (output !== 'rfc3339' && output !== 'iso8601' && output !== 'ayona') {
-		throw new Error(`Unknown date output form ${String(output)}: expected rfc3339, iso8601 or ayona.`);
+		throw new Error(
+			`Unknown date output form ${String(output)}: expected rfc3339, iso8601 or ayona.`,
+		);
 	}
 	const zone = new ZoneCalc(options.timezone);
 	const now = options.now ?? Date.now;
@@ -595,7 +670,13 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 	}
 
 	/** Writes the result for an instant; `frac` as written, `inputOffset` NaN when none applies. */
-	function write(utcSeconds: number, frac: string, inputOffset: number, subject: unknown, fracMs: number): DateResult {
+	function write(
+		utcSeconds: number,
+		frac: string,
+		inputOffset: number,
+		subject: unknown,
+		fracMs: number,
+	): DateResult {
 		let offset: number;
 		if (output === 'iso8601') offset = 0;
 		else if (output === 'rfc3339' && !Number.isNaN(inputOffset)) offset = inputOffset;
@@ -603,9 +684,16 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 		if (output === 'rfc3339' && offset % 60 !== 0) offset = 0; // RFC 3339 cannot write seconds of offset.
 		civil.set(utcSeconds + offset);
 		if (civil.y < minYear) {
-			return { ok: false, reason: `${show(subject)} is before the year ${minYear}; expected ${expected}` };
+			return {
+				ok: false,
+				reason: `${show(subject)} is before the year ${minYear}; expected ${expected}`,
+			};
 		}
-		if (civil.y > MAX_YEAR) return { ok: false, reason: `${show(subject)} is after the year ${MAX_YEAR}; expected ${expected}` };
+		if (civil.y > MAX_YEAR)
+			return {
+				ok: false,
+				reason: `${show(subject)} is after the year ${MAX_YEAR}; expected ${expected}`,
+			};
 		const future = futureReason(utcSeconds, fracMs, subject);
 		if (future !== undefined) return { ok: false, reason: future };
 		const date = `${pad4(civil.y)}-${pad2(civil.m)}-${pad2(civil.d)}`;
@@ -617,21 +705,32 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 	}
 
 	function fromInstantMs(ms: number, inputOffset: number, subject: unknown): DateResult {
-		if (!Number.isFinite(ms)) return { ok: false, reason: `is not a valid date; expected ${expected}` };
+		if (!Number.isFinite(ms))
+			return { ok: false, reason: `is not a valid date; expected ${expected}` };
 		const seconds = Math.floor(ms / 1000);
 		const millis = ms - seconds * 1000;
-		const frac = millis === 0 ? '' : millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : `${millis}`;
+		const frac =
+			millis === 0 ? '' : millis < 10 ? `00${millis}` : millis < 100 ? `0${millis}` : `${millis}`;
 		return write(seconds, frac, inputOffset, subject, millis);
 	}
 
 	function fromString(raw: string): DateResult {
 		if (raw.length === 0) return { ok: false, reason: `is empty; expected ${expected}` };
 		if (raw.length > MAX_DATE_STRING) {
-			return { ok: false, reason: `${quoteForReason(raw)} is too long to be a date; expected ${expected}` };
+			return {
+				ok: false,
+				reason: `${quoteForReason(raw)} is too long to be a date; expected ${expected}`,
+			};
 		}
 		const first = raw.charCodeAt(0);
 		const last = raw.charCodeAt(raw.length - 1);
-		const trimmed = first <= 32 || last <= 32 || first === 160 || last === 160 || first === 0xfeff || last === 0xfeff;
+		const trimmed =
+			first <= 32 ||
+			last <= 32 ||
+			first === 160 ||
+			last === 160 ||
+			first === 0xfeff ||
+			last === 0xfeff;
 		const text = trimmed ? raw.trim() : raw;
 		if (text.length === 0) return { ok: false, reason: `is blank; expected ${expected}` };
 		const bad = parseString(text, p, expected);
@@ -647,7 +746,11 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 				};
 			}
 		}
-		if (p.y < minYear) return { ok: false, reason: `${quoteForReason(raw)} is before the year ${minYear}; expected ${expected}` };
+		if (p.y < minYear)
+			return {
+				ok: false,
+				reason: `${quoteForReason(raw)} is before the year ${minYear}; expected ${expected}`,
+			};
 		const localSeconds = daysFromCivil(p.y, p.m, p.d) * 86400 + p.h * 3600 + p.mi * 60 + p.s;
 		const zoneless = Number.isNaN(p.off);
 		let utcSeconds = zoneless ? zone.toUtc(localSeconds) : localSeconds - p.off;
@@ -699,10 +802,14 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 			if (typeof value === 'object' && value !== null) {
 				if (isDateObject(value)) {
 					const ms = value.getTime();
-					if (Number.isNaN(ms)) return { ok: false, reason: `is an invalid Date object; expected ${expected}` };
+					if (Number.isNaN(ms))
+						return { ok: false, reason: `is an invalid Date object; expected ${expected}` };
 					return fromInstantMs(ms, NO_OFFSET, value);
 				}
-				if (DateTime.isDateTime(value) || (value as { isLuxonDateTime?: unknown }).isLuxonDateTime === true) {
+				if (
+					DateTime.isDateTime(value) ||
+					(value as { isLuxonDateTime?: unknown }).isLuxonDateTime === true
+				) {
 					const dt = value as unknown as LuxonLike;
 					if (!dt.isValid) {
 						return {
@@ -716,7 +823,10 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 			}
 			return { ok: false, reason: `expected ${expected}, got ${describeValue(value)}` };
 		} catch (error) {
-			return { ok: false, reason: `could not be read as a date (${String((error as Error)?.message ?? error)})` };
+			return {
+				ok: false,
+				reason: `could not be read as a date (${String((error as Error)?.message ?? error)})`,
+			};
 		}
 	};
 }

@@ -23,14 +23,20 @@ function capitalized(label: ItemLabel): string {
 
 /** `field "user.created_at": <reason>`, or the bare reason for errors of the item itself. */
 export function formatFieldError(error: FieldError): string {
-	return error.field === ITEM_FIELD || error.field === '' ? error.reason : `field "${error.field}": ${error.reason}`;
+	return error.field === ITEM_FIELD || error.field === ''
+		? error.reason
+		: `field "${error.field}": ${error.reason}`;
 }
 
 /**
  * `Item 3: field "user.created_at": <reason>; field "user.external_id": is required`.
  * `number` is 1-based (pass index + 1).
  */
-export function formatItemErrors(label: ItemLabel, number: number, errors: readonly FieldError[]): string {
+export function formatItemErrors(
+	label: ItemLabel,
+	number: number,
+	errors: readonly FieldError[],
+): string {
 	const head = `${capitalized(label)} ${number}`;
 	if (errors.length === 0) return `${head}: invalid`;
 	let text = `${head}: ${formatFieldError(errors[0])}`;
@@ -43,7 +49,11 @@ export function formatItemErrors(label: ItemLabel, number: number, errors: reado
  * line. `2 items are invalid:\nItem 1: …\nItem 4: …`, or with more than `max`:
  * `7 items are invalid; the first 3:\n…\n(4 more not shown)`.
  */
-export function summarizeInvalid(list: readonly InvalidItem[], max = 5, label: ItemLabel = 'item'): string {
+export function summarizeInvalid(
+	list: readonly InvalidItem[],
+	max = 5,
+	label: ItemLabel = 'item',
+): string {
 	const total = list.length;
 	if (total === 0) return `No ${label}s are invalid.`;
 	const shown = Math.max(1, Math.min(Math.floor(max), total));

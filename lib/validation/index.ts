@@ -8,7 +8,13 @@ export {
 	type DateOutputForm,
 	type DateResult,
 } from './dates';
-export { formatFieldError, formatItemErrors, summarizeInvalid, type InvalidItem, type ItemLabel } from './format';
+export {
+	formatFieldError,
+	formatItemErrors,
+	summarizeInvalid,
+	type InvalidItem,
+	type ItemLabel,
+} from './format';
 export {
 	DEFAULT_MAX_DEPTH,
 	MAX_ERRORS_PER_ITEM,

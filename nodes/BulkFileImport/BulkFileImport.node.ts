@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testDataImportCredential } from '../../lib/credentialTest';
@@ -13,7 +18,8 @@ export class BulkFileImport implements INodeType {
 		icon: { light: 'file:bulkFileImport.svg', dark: 'file:bulkFileImport.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ "CSV/NDJSON into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
+		subtitle:
+			'={{ "CSV/NDJSON into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
 		description: 'Stream a CSV or NDJSON file of any size into Rimdian, Userpilot or Ayona',
 		defaults: { name: 'Bulk File Import' },
 		inputs: [NodeConnectionTypes.Main],

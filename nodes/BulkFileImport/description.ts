@@ -1,8 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { platformProperties, sendOptionProperties } from '../shared/properties';
-
-const byName = (a: INodeProperties, b: INodeProperties) => a.displayName.localeCompare(b.displayName);
+import {
+	alphabetical,
+	platformProperties,
+	sendOptionProperties,
+	userpilotJobOptionProperties,
+} from '../shared/properties';
 
 export const bulkFileImportProperties: INodeProperties[] = [
 	...platformProperties,
@@ -19,7 +22,11 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		name: 'fileFormat',
 		type: 'options',
 		options: [
-			{ name: 'Detect', value: 'auto', description: 'From the file name, its type, or its first character' },
+			{
+				name: 'Detect',
+				value: 'auto',
+				description: 'From the file name, its type, or its first character',
+			},
 			{ name: 'CSV', value: 'csv' },
 			{ name: 'NDJSON (One JSON Object per Line)', value: 'ndjson' },
 		],
@@ -39,7 +46,8 @@ export const bulkFileImportProperties: INodeProperties[] = [
 			{
 				name: 'The File As It Is (Fastest)',
 				value: 'asIs',
-				description: 'The bytes of the file are streamed unchanged: for files already in Userpilot\'s format',
+				description:
+					"The bytes of the file are streamed unchanged: for files already in Userpilot's format",
 			},
 		],
 		default: 'normalized',
@@ -51,7 +59,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description:
-			'Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot\'s rules. Userpilot fails a whole job for one bad row.',
+			"Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot's rules. Userpilot fails a whole job for one bad row.",
 		displayOptions: { show: { platform: ['userpilot'], userpilotUpload: ['asIs'] } },
 	},
 	{
@@ -79,87 +87,50 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: (
-			[
-				...sendOptionProperties,
-				{
-					displayName: 'CSV Delimiter',
-					name: 'delimiter',
-					type: 'string',
-					default: ',',
-					description: 'The character between fields of a CSV file (e.g. ; or a tab typed as \\t)',
-				},
-				{
-					displayName: 'Output Rejected Rows as File',
-					name: 'rejectedRowsFile',
-					type: 'boolean',
-					default: false,
-					description:
-						'Whether to add a CSV binary ("rejected") holding every rejected row with its row number and reason, to fix and feed back',
-				},
-				{
-					displayName: 'Part Size Limit (MB)',
-					name: 'partSizeMb',
-					type: 'number',
-					typeOptions: { minValue: 0.001 },
-					default: 1000,
-					description: 'Userpilot: files above this are split into parts when "Split Large Files" is on (the API takes up to 1 GB)',
-				},
-				{
-					displayName: 'Poll Interval (Seconds)',
-					name: 'pollIntervalSeconds',
-					type: 'number',
-					typeOptions: { minValue: 0.1 },
-					default: 2,
-					description: 'Userpilot: how often the import job is checked while waiting',
-				},
-				{
-					displayName: 'Start at Row',
-					name: 'startAtRow',
-					type: 'number',
-					typeOptions: { minValue: 1 },
-					default: 1,
-					description:
-						'Data row (1-based, the CSV header not counted) to start from, to finish an import that stopped half-way: a failed run says where to resume ("resumeFromRow")',
-				},
-				{
-					displayName: 'Split Large Files',
-					name: 'splitLargeFiles',
-					type: 'boolean',
-					default: true,
-					description:
-						'Whether to split a Userpilot file above the part size limit at row boundaries (the CSV header repeated in every part) and import the parts one job after another. Off, such a file fails with the API\'s 413.',
-				},
-				{
-					displayName: 'Wait for Completion',
-					name: 'waitForCompletion',
-					type: 'boolean',
-					default: true,
-					description: 'Whether to wait for each Userpilot job to end and return its final state',
-				},
-				{
-					displayName: 'Wait Timeout (Minutes)',
-					name: 'waitTimeoutMinutes',
-					type: 'number',
-					typeOptions: { minValue: 1 },
-					default: 60,
-					description: 'Userpilot: how long to wait for a job, or for a running job to end',
-				},
-				{
-					displayName: 'When a Job Is Running',
-					name: 'whenJobRunning',
-					type: 'options',
-					options: [
-						{ name: 'Fail at Once', value: 'fail', description: 'Stop with a clear error (409)' },
-						{
-							name: 'Wait for It, Then Send',
-							value: 'wait',
-							description: 'Userpilot runs one job at a time: wait until the running one ends',
-						},
-					],
-					default: 'wait',
-				},
-			] as INodeProperties[]
-		).sort(byName),
+		options: alphabetical([
+			...sendOptionProperties,
+			...userpilotJobOptionProperties,
+			{
+				displayName: 'CSV Delimiter',
+				name: 'delimiter',
+				type: 'string',
+				default: ',',
+				description: 'The character between fields of a CSV file (e.g. ; or a tab typed as \\t)',
+			},
+			{
+				displayName: 'Output Rejected Rows as File',
+				name: 'rejectedRowsFile',
+				type: 'boolean',
+				default: false,
+				description:
+					'Whether to add a CSV binary ("rejected") holding every rejected row with its row number and reason, to fix and feed back',
+			},
+			{
+				displayName: 'Part Size Limit (MB)',
+				name: 'partSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 0.001 },
+				default: 1000,
+				description:
+					'Userpilot: files above this are split into parts when "Split Large Files" is on (the API takes up to 1 GB)',
+			},
+			{
+				displayName: 'Start at Row',
+				name: 'startAtRow',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 1,
+				description:
+					'Data row (1-based, the CSV header not counted) to start from, to finish an import that stopped half-way: a failed run says where to resume ("resumeFromRow")',
+			},
+			{
+				displayName: 'Split Large Files',
+				name: 'splitLargeFiles',
+				type: 'boolean',
+				default: true,
+				description:
+					"Whether to split a Userpilot file above the part size limit at row boundaries (the CSV header repeated in every part) and import the parts one job after another. Off, such a file fails with the API's 413.",
+			},
+		]),
 	},
 ];

@@ -1,4 +1,9 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testDataImportCredential } from '../../lib/credentialTest';
@@ -13,8 +18,10 @@ export class ImportItems implements INodeType {
 		icon: { light: 'file:dataImport.svg', dark: 'file:dataImport.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ "into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
-		description: 'Validate, batch and send items to Rimdian, Userpilot or Ayona, with a result for every item',
+		subtitle:
+			'={{ "into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
+		description:
+			'Validate, batch and send items to Rimdian, Userpilot or Ayona, with a result for every item',
 		defaults: { name: 'Import Items' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],

@@ -1,6 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { platformProperties, sendOptionProperties } from '../shared/properties';
+import {
+	alphabetical,
+	platformProperties,
+	sendOptionProperties,
+	userpilotJobOptionProperties,
+} from '../shared/properties';
 
 export const importItemsProperties: INodeProperties[] = [
 	...platformProperties,
@@ -64,7 +69,8 @@ export const importItemsProperties: INodeProperties[] = [
 			{
 				name: 'Stop Before Sending Anything',
 				value: 'stop',
-				description: 'Any invalid item fails the execution, listing every item at fault; nothing is sent',
+				description:
+					'Any invalid item fails the execution, listing every item at fault; nothing is sent',
 			},
 			{
 				name: 'Skip and Report Them',
@@ -81,16 +87,9 @@ export const importItemsProperties: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: [
+		options: alphabetical([
 			...sendOptionProperties,
-			{
-				displayName: 'Poll Interval (Seconds)',
-				name: 'pollIntervalSeconds',
-				type: 'number',
-				typeOptions: { minValue: 0.1 },
-				default: 2,
-				description: 'Userpilot: how often the import job is checked while waiting',
-			},
+			...userpilotJobOptionProperties,
 			{
 				displayName: 'Start at Item',
 				name: 'startAtItem',
@@ -100,40 +99,6 @@ export const importItemsProperties: INodeProperties[] = [
 				description:
 					'Item (1-based) to start from, to finish an import that stopped half-way: the error of a failed run names it. Earlier items come out as "skipped".',
 			},
-			{
-				displayName: 'Wait for Completion',
-				name: 'waitForCompletion',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to wait for the Userpilot import job to end (completed or failed) before going on. Off, items come out as "queued" with the job ID.',
-			},
-			{
-				displayName: 'Wait Timeout (Minutes)',
-				name: 'waitTimeoutMinutes',
-				type: 'number',
-				typeOptions: { minValue: 1 },
-				default: 60,
-				description: 'Userpilot: how long to wait for a job, or for a running job to end',
-			},
-			{
-				displayName: 'When a Job Is Running',
-				name: 'whenJobRunning',
-				type: 'options',
-				options: [
-					{
-						name: 'Fail at Once',
-						value: 'fail',
-						description: 'Stop with a clear error (409)',
-					},
-					{
-						name: 'Wait for It, Then Send',
-						value: 'wait',
-						description: 'Userpilot runs one job at a time: wait until the running one ends',
-					},
-				],
-				default: 'wait',
-			},
-		].sort((a, b) => a.displayName.localeCompare(b.displayName)) as INodeProperties[],
+		]),
 	},
 ];

@@ -11,8 +11,16 @@ export const platformProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{ name: 'Ayona', value: 'ayona', description: 'Feedback entries into a REST source' },
-			{ name: 'Rimdian', value: 'rimdian', description: 'Users, orders, events… into the collector' },
-			{ name: 'Userpilot', value: 'userpilot', description: 'Users, companies and events as an import job' },
+			{
+				name: 'Rimdian',
+				value: 'rimdian',
+				description: 'Users, orders, events… into the collector',
+			},
+			{
+				name: 'Userpilot',
+				value: 'userpilot',
+				description: 'Users, companies and events as an import job',
+			},
 		],
 		default: 'rimdian',
 		description: 'Must be the platform of the credential',
@@ -67,3 +75,50 @@ export const sendOptionProperties: INodeProperties[] = [
 			"IANA zone used to read dates that carry no offset (and to write Ayona's dates, which carry none)",
 	},
 ];
+
+/** Options of the nodes that send Userpilot import jobs, each read by `readJobWaitOptions`. */
+export const userpilotJobOptionProperties: INodeProperties[] = [
+	{
+		displayName: 'Poll Interval (Seconds)',
+		name: 'pollIntervalSeconds',
+		type: 'number',
+		typeOptions: { minValue: 0.1 },
+		default: 2,
+		description: 'Userpilot: how often the import job is checked while waiting',
+	},
+	{
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to wait for each Userpilot import job to end (completed or failed) and return its final state. Off, the job comes back as queued.',
+	},
+	{
+		displayName: 'Wait Timeout (Minutes)',
+		name: 'waitTimeoutMinutes',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 60,
+		description: 'Userpilot: how long to wait for a job, or for a running job to end',
+	},
+	{
+		displayName: 'When a Job Is Running',
+		name: 'whenJobRunning',
+		type: 'options',
+		options: [
+			{ name: 'Fail at Once', value: 'fail', description: 'Stop with a clear error (409)' },
+			{
+				name: 'Wait for It, Then Send',
+				value: 'wait',
+				description: 'Userpilot runs one job at a time: wait until the running one ends',
+			},
+		],
+		default: 'wait',
+	},
+];
+
+/** n8n's convention: options of a collection in alphabetical order. */
+export function alphabetical(properties: INodeProperties[]): INodeProperties[] {
+	return [...properties].sort((a, b) => a.displayName.localeCompare(b.displayName));
+}

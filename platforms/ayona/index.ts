@@ -1,7 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { checkBaseUrl } from '../../lib/baseUrl';
-import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
+import {
+	bodyText,
+	htmlAnswerMessage,
+	looksLikeHtml,
+	parseMaybeJson,
+	quote,
+} from '../../lib/errorBody';
 import type { FailedResponse, Platform } from '../types';
 import { compileAyonaValidator } from './rules';
 
@@ -22,7 +28,8 @@ function describeError({ status, body, contentType }: FailedResponse): string {
 		case 413:
 			return `Ayona refused the request as too large (413)${said}: lower the batch size.`;
 		default:
-			if (status !== undefined && status >= 500) return `Ayona failed to process the request (${status})${said}.`;
+			if (status !== undefined && status >= 500)
+				return `Ayona failed to process the request (${status})${said}.`;
 			return `Ayona answered ${status ?? 'without a status'}${said}.`;
 	}
 }
@@ -38,7 +45,7 @@ export const ayona: Platform = {
 			required: true,
 			default: '',
 			placeholder: 'e.g. 6f1c2d3e-…',
-			description: 'ID of the REST source configured in Ayona, shown in the source\'s settings',
+			description: "ID of the REST source configured in Ayona, shown in the source's settings",
 			displayOptions: { show: { platform: ['ayona'] } },
 		},
 	],

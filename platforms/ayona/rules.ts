@@ -14,7 +14,14 @@
  *
  * The returned value is the item itself when nothing changed, else a new `{date, name, content}`.
  */
-import { ErrorList, describeValue, expectedGot, isBlank, isRecord, own } from '../../lib/validation/checks';
+import {
+	ErrorList,
+	describeValue,
+	expectedGot,
+	isBlank,
+	isRecord,
+	own,
+} from '../../lib/validation/checks';
 import { compileDateNormalizer } from '../../lib/validation/dates';
 import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
 
@@ -41,7 +48,11 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 	const errors = new ErrorList();
 
 	/** Returns the text to send (maybe converted), or undefined after an error. */
-	function readText(entry: Record<string, unknown>, key: 'name' | 'content', max: number): string | undefined {
+	function readText(
+		entry: Record<string, unknown>,
+		key: 'name' | 'content',
+		max: number,
+	): string | undefined {
 		const value = own(entry, key);
 		if (value === undefined || value === null) {
 			errors.add(key, value === null ? 'is required (got null)' : 'is required');
@@ -56,7 +67,10 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			return undefined;
 		}
 		if (isBlank(text)) {
-			errors.add(key, text === '' ? 'is required (got an empty string)' : 'is required (got only spaces)');
+			errors.add(
+				key,
+				text === '' ? 'is required (got an empty string)' : 'is required (got only spaces)',
+			);
 			return undefined;
 		}
 		if (text.length > max) {
@@ -105,7 +119,12 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			errors.reset();
 			return {
 				ok: false,
-				errors: [{ field: '(item)', reason: `could not be read: ${String((error as Error)?.message ?? error)}` }],
+				errors: [
+					{
+						field: '(item)',
+						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
+					},
+				],
 			};
 		}
 	};

@@ -2,14 +2,19 @@ import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } 
 
 import { checkBaseUrl } from '../../lib/baseUrl';
 import { canonicalJson } from '../../lib/canonicalJson';
-import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
+import {
+	bodyText,
+	htmlAnswerMessage,
+	looksLikeHtml,
+	parseMaybeJson,
+	quote,
+} from '../../lib/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
 
 const EU_COLLECTOR = 'https://collector-eu.rimdian.com';
 const EU_API = 'https://api-eu.rimdian.com';
 const SHOW = { show: { platform: ['rimdian'] } };
-
 
 /** Keys of an item that are not the kind's own object. */
 const CONTEXT_KEYS = new Set(['user', 'session', 'device']);
@@ -69,7 +74,10 @@ function mapItem(json: IDataObject, options: PlatformItemOptions): unknown {
 }
 
 function loginRequest(credentials: ICredentialDataDecryptedObject, api: string) {
-	return { url: `${api}/api/account.login`, body: { email: credentials.email, password: credentials.password } as IDataObject };
+	return {
+		url: `${api}/api/account.login`,
+		body: { email: credentials.email, password: credentials.password } as IDataObject,
+	};
 }
 
 async function preAuthenticate(
@@ -83,7 +91,12 @@ async function preAuthenticate(
 	let answer: IDataObject | undefined;
 	let failure: string | undefined;
 	try {
-		answer = (await this.helpers.httpRequest({ method: 'POST', url: login.url, body: login.body, json: true })) as IDataObject;
+		answer = (await this.helpers.httpRequest({
+			method: 'POST',
+			url: login.url,
+			body: login.body,
+			json: true,
+		})) as IDataObject;
 	} catch (error) {
 		// Rebuilt rather than rethrown: the original carries the request, and so the password.
 		const response = (error as { response?: { status?: number; data?: unknown } }).response;
@@ -102,7 +115,8 @@ async function preAuthenticate(
 function idempotencyKey(item: IDataObject): string | undefined {
 	const kind = item.kind as string;
 	const own = item[kind] as IDataObject | undefined;
-	if (kind === 'user_alias' && own) return `user_alias:${own.from_user_external_id}>${own.to_user_external_id}`;
+	if (kind === 'user_alias' && own)
+		return `user_alias:${own.from_user_external_id}>${own.to_user_external_id}`;
 	const id = own?.external_id;
 	return typeof id === 'string' && id !== '' ? `${kind}:${id}` : undefined;
 }
@@ -137,7 +151,8 @@ export const rimdian: Platform = {
 				{
 					name: 'Service Account',
 					value: 'serviceAccount',
-					description: 'Email and password of a service account; a fresh token is fetched when one expires',
+					description:
+						'Email and password of a service account; a fresh token is fetched when one expires',
 				},
 			],
 			default: 'serviceAccount',
@@ -177,7 +192,9 @@ export const rimdian: Platform = {
 			type: 'string',
 			placeholder: 'name@email.com',
 			default: '',
-			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] } },
+			displayOptions: {
+				show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] },
+			},
 		},
 		{
 			displayName: 'Password',
@@ -185,7 +202,9 @@ export const rimdian: Platform = {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] } },
+			displayOptions: {
+				show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] },
+			},
 		},
 		{
 			displayName: 'Workspace ID',
@@ -202,7 +221,8 @@ export const rimdian: Platform = {
 		return { Authorization: `Bearer ${token as string}` };
 	},
 	preAuthenticate,
-	login: (credentials, endpoints) => (usesServiceAccount(credentials) ? loginRequest(credentials, endpoints.api) : undefined),
+	login: (credentials, endpoints) =>
+		usesServiceAccount(credentials) ? loginRequest(credentials, endpoints.api) : undefined,
 	credentialProbe: (credentials, endpoints) => ({
 		method: 'GET',
 		url: `${endpoints.api}/api/dataLog.list?limit=1&workspace_id=${encodeURIComponent(String(credentials.workspaceId ?? ''))}`,

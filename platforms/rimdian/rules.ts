@@ -53,7 +53,11 @@ import {
 	placeholderReason,
 	quote,
 } from '../../lib/validation/checks';
-import { compileDateNormalizer, isCalendarDate, type DateNormalizer } from '../../lib/validation/dates';
+import {
+	compileDateNormalizer,
+	isCalendarDate,
+	type DateNormalizer,
+} from '../../lib/validation/dates';
 import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
 
 export interface RimdianValidatorOptions extends ValidatorOptions {
@@ -102,7 +106,15 @@ const LANGUAGES = new Set(
 const CURRENCIES_LIST =
 	'USD EUR GBP CAD AUD SGD JPY BGN CZK DKK HUF PLN RON SEK CHF ISK NOK HRK RUB TRY BRL CNY HKD IDR ILS INR KRW MXN MYR NZD PHP THB ZAR';
 const CURRENCIES = new Set(CURRENCIES_LIST.split(' '));
-const DEVICE_TYPES = new Set(['desktop', 'console', 'mobile', 'tablet', 'smarttv', 'wearable', 'embedded']);
+const DEVICE_TYPES = new Set([
+	'desktop',
+	'console',
+	'mobile',
+	'tablet',
+	'smarttv',
+	'wearable',
+	'embedded',
+]);
 /** Each `/`-separated part of a zone name starts with an upper-case letter (`Europe/Paris`). */
 const ZONE_SHAPE_RE = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Z][A-Za-z0-9_+-]*)*$/;
 
@@ -146,8 +158,22 @@ interface FieldSpec {
 
 /** Rules whose values are strings where Rimdian reads `""` as "not given". */
 const TEXT_RULES = new Set<Rule>([
-	'userId', 'id', 'text', 'email', 'md5', 'sha1', 'sha256', 'telephone', 'gender', 'birthday', 'url', 'country',
-	'language', 'timezone', 'currency', 'deviceType',
+	'userId',
+	'id',
+	'text',
+	'email',
+	'md5',
+	'sha1',
+	'sha256',
+	'telephone',
+	'gender',
+	'birthday',
+	'url',
+	'country',
+	'language',
+	'timezone',
+	'currency',
+	'deviceType',
 ]);
 
 const EXPECTED: Readonly<Record<Rule, string>> = {
@@ -178,8 +204,17 @@ const EXPECTED: Readonly<Record<Rule, string>> = {
 	items: 'an array of objects',
 };
 
-const f = (key: string, rule: Rule, extra?: Partial<FieldSpec>): FieldSpec => ({ key, rule, ...extra });
-const req = (key: string, rule: Rule, extra?: Partial<FieldSpec>): FieldSpec => ({ key, rule, required: true, ...extra });
+const f = (key: string, rule: Rule, extra?: Partial<FieldSpec>): FieldSpec => ({
+	key,
+	rule,
+	...extra,
+});
+const req = (key: string, rule: Rule, extra?: Partial<FieldSpec>): FieldSpec => ({
+	key,
+	rule,
+	required: true,
+	...extra,
+});
 
 const CREATED = req('created_at', 'timestamp');
 const UPDATED = f('updated_at', 'timestamp', { nullable: false });
@@ -341,7 +376,10 @@ interface CompiledSpecs {
 }
 
 function compileSpecs(specs: readonly FieldSpec[]): CompiledSpecs {
-	return { byKey: new Map(specs.map((spec) => [spec.key, spec])), required: specs.filter((spec) => spec.required) };
+	return {
+		byKey: new Map(specs.map((spec) => [spec.key, spec])),
+		required: specs.filter((spec) => spec.required),
+	};
 }
 
 const KIND_FIELDS: Readonly<Record<string, CompiledSpecs>> = Object.fromEntries(
@@ -356,7 +394,12 @@ const NO_FIELDS = compileSpecs([]);
 
 function isTimestampKey(key: string): boolean {
 	const n = key.length;
-	return n > 3 && key.charCodeAt(n - 1) === 116 && key.charCodeAt(n - 2) === 97 && key.charCodeAt(n - 3) === 95;
+	return (
+		n > 3 &&
+		key.charCodeAt(n - 1) === 116 &&
+		key.charCodeAt(n - 2) === 97 &&
+		key.charCodeAt(n - 3) === 95
+	);
 }
 
 /** Returned by a field check to ask that the key be removed (empty CSV cell). */
@@ -375,7 +418,9 @@ interface KindFilter {
 
 function compileKindFilter(known: readonly string[] | undefined): KindFilter {
 	if (known === undefined) {
-		const filter = ((kind: string) => Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind) || APP_KIND_RE.test(kind)) as KindFilter;
+		const filter = ((kind: string) =>
+			Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind) ||
+			APP_KIND_RE.test(kind)) as KindFilter;
 		filter.listed = `${RIMDIAN_KINDS.join(', ')}, app_…, appx_…`;
 		return filter;
 	}
@@ -388,7 +433,8 @@ function compileKindFilter(known: readonly string[] | undefined): KindFilter {
 	}
 	const filter = ((kind: string) => {
 		if (exact.has(kind)) return true;
-		for (const prefix of prefixes) if (kind.startsWith(prefix) && kind.length > prefix.length) return true;
+		for (const prefix of prefixes)
+			if (kind.startsWith(prefix) && kind.length > prefix.length) return true;
 		return false;
 	}) as KindFilter;
 	filter.listed = [...exact, ...prefixes.map((p) => `${p}…`)].join(', ');
@@ -476,7 +522,10 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 		}
 		if (typeof value === 'string' && (value === '' || (spec.required === true && isBlank(value)))) {
 			if (spec.required) {
-				errors.add(at(), value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)');
+				errors.add(
+					at(),
+					value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)',
+				);
 				return value;
 			}
 			if (TEXT_RULES.has(spec.rule)) return value;
@@ -491,14 +540,20 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				const reason = placeholderReason(value);
 				if (reason !== undefined) errors.add(at(), reason);
 				else if (value.length > MAX_ID_LENGTH) {
-					errors.add(at(), `is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`);
+					errors.add(
+						at(),
+						`is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`,
+					);
 				}
 				return value;
 			}
 			case 'id':
 				if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
 				if (expectString(value) && value.length > MAX_ID_LENGTH) {
-					errors.add(at(), `is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`);
+					errors.add(
+						at(),
+						`is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`,
+					);
 				}
 				return value;
 			case 'text':
@@ -546,7 +601,8 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			case 'sha256':
 				if (expectString(value)) {
 					const length = spec.rule === 'md5' ? 32 : spec.rule === 'sha1' ? 40 : 64;
-					if (!isHex(value, length)) errors.add(at(), `${quote(value)} is not ${EXPECTED[spec.rule]}`);
+					if (!isHex(value, length))
+						errors.add(at(), `${quote(value)} is not ${EXPECTED[spec.rule]}`);
 				}
 				return value;
 			case 'telephone':
@@ -569,21 +625,31 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				return value;
 			case 'url':
 				if (expectString(value) && !isHttpUrl(value)) {
-					errors.add(at(), `${quote(value)} is not an http(s) URL such as https://example.com/photo.jpg`);
+					errors.add(
+						at(),
+						`${quote(value)} is not an http(s) URL such as https://example.com/photo.jpg`,
+					);
 				}
 				return value;
 			case 'country':
 				if (expectString(value) && !COUNTRIES.has(value)) {
 					const upper = value.toUpperCase();
-					const hint = upper !== value && COUNTRIES.has(upper) ? ` (write "${upper}", upper case)` : '';
-					errors.add(at(), `${quote(value)} is not an ISO 3166-1 alpha-2 country code such as FR${hint}`);
+					const hint =
+						upper !== value && COUNTRIES.has(upper) ? ` (write "${upper}", upper case)` : '';
+					errors.add(
+						at(),
+						`${quote(value)} is not an ISO 3166-1 alpha-2 country code such as FR${hint}`,
+					);
 				}
 				return value;
 			case 'language':
 				if (expectString(value) && !LANGUAGES.has(value)) {
 					const short = value.slice(0, 2).toLowerCase();
 					const hint = LANGUAGES.has(short) ? ` (write "${short}")` : '';
-					errors.add(at(), `${quote(value)} is not a two-letter ISO 639-1 language code such as en${hint}`);
+					errors.add(
+						at(),
+						`${quote(value)} is not a two-letter ISO 639-1 language code such as en${hint}`,
+					);
 				}
 				return value;
 			case 'timezone':
@@ -610,7 +676,11 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 	}
 
 	/** Checks the fields of `specs` in `record`; returns `record` or a copy with replacements. */
-	function checkRecord(specs: CompiledSpecs, record: Record<string, unknown>, path: string): Record<string, unknown> {
+	function checkRecord(
+		specs: CompiledSpecs,
+		record: Record<string, unknown>,
+		path: string,
+	): Record<string, unknown> {
 		let out: Record<string, unknown> | undefined;
 		for (const key in record) {
 			let spec = specs.byKey.get(key);
@@ -670,7 +740,11 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 	): Record<string, unknown> | undefined {
 		const part = own(item, key);
 		if (part === undefined || part === null) {
-			if (required !== undefined) errors.add(key, part === null ? `is required (got null): ${required}` : `is required: ${required}`);
+			if (required !== undefined)
+				errors.add(
+					key,
+					part === null ? `is required (got null): ${required}` : `is required: ${required}`,
+				);
 			return undefined;
 		}
 		if (!isRecord(part)) {
@@ -696,11 +770,17 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			return { ok: false, errors: errors.take() };
 		}
 		if (!acceptKind(kind)) {
-			errors.add('kind', `${quote(kind)} is not a kind accepted here: expected one of ${acceptKind.listed}`);
+			errors.add(
+				'kind',
+				`${quote(kind)} is not a kind accepted here: expected one of ${acceptKind.listed}`,
+			);
 			return { ok: false, errors: errors.take() };
 		}
-		const isApp = APP_KIND_RE.test(kind) && !Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind);
-		const kindSpecs = Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind) ? KIND_FIELDS[kind] : undefined;
+		const isApp =
+			APP_KIND_RE.test(kind) && !Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind);
+		const kindSpecs = Object.prototype.hasOwnProperty.call(KIND_FIELDS, kind)
+			? KIND_FIELDS[kind]
+			: undefined;
 
 		// The kind's own object (user/session/device kinds: that object is the context object).
 		const needsUser = !WITHOUT_USER.has(kind) && !isApp;
@@ -709,7 +789,10 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 		if (kind !== 'user' && kind !== 'session' && kind !== 'device') {
 			kindBefore = own(item, kind);
 			if (kindBefore === undefined || kindBefore === null) {
-				errors.add(kind, `is required: ${withArticle(kind)} item carries its fields in an object named "${kind}"`);
+				errors.add(
+					kind,
+					`is required: ${withArticle(kind)} item carries its fields in an object named "${kind}"`,
+				);
 			} else if (!isRecord(kindBefore)) {
 				errors.add(kind, expectedGot('an object', kindBefore));
 			} else {
@@ -743,14 +826,19 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			item,
 			'device',
 			KIND_FIELDS.device,
-			kind === 'device' ? 'a device item carries its fields in an object named "device"' : undefined,
+			kind === 'device'
+				? 'a device item carries its fields in an object named "device"'
+				: undefined,
 		);
 
 		// Rules across fields.
 		if (kind === 'order' && user !== undefined) {
 			const authenticated = own(user, 'is_authenticated');
 			if (authenticated === false) {
-				errors.add('user.is_authenticated', 'must be true for an order: Rimdian refuses orders of anonymous users');
+				errors.add(
+					'user.is_authenticated',
+					'must be true for an order: Rimdian refuses orders of anonymous users',
+				);
 			}
 		}
 		if (kind === 'message') {
@@ -758,7 +846,12 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			if (isRecord(message)) {
 				const status = own(message, 'status');
 				const statusAt = own(message, 'status_at');
-				if (status !== undefined && status !== null && status !== '' && (statusAt === undefined || statusAt === null || statusAt === '')) {
+				if (
+					status !== undefined &&
+					status !== null &&
+					status !== '' &&
+					(statusAt === undefined || statusAt === null || statusAt === '')
+				) {
 					errors.add('message.status_at', 'is required when message.status is set');
 				}
 			}
@@ -770,8 +863,13 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			const value = item[key];
 			if (typeof value === 'object' && value !== null) {
 				const issue = checkNesting(value, key, maxDepth);
-				if (issue !== undefined && !errors.hasField(issue.field)) errors.add(issue.field, issue.reason);
-			} else if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+				if (issue !== undefined && !errors.hasField(issue.field))
+					errors.add(issue.field, issue.reason);
+			} else if (
+				typeof value === 'bigint' ||
+				typeof value === 'function' ||
+				typeof value === 'symbol'
+			) {
 				errors.add(key, `holds ${describeValue(value)}, which JSON cannot represent`);
 			}
 		}
@@ -799,7 +897,12 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			errors.reset();
 			return {
 				ok: false,
-				errors: [{ field: '(item)', reason: `could not be read: ${String((error as Error)?.message ?? error)}` }],
+				errors: [
+					{
+						field: '(item)',
+						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
+					},
+				],
 			};
 		}
 	};

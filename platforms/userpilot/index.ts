@@ -1,7 +1,13 @@
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
 import { checkBaseUrl } from '../../lib/baseUrl';
-import { bodyText, htmlAnswerMessage, looksLikeHtml, parseMaybeJson, quote } from '../../lib/errorBody';
+import {
+	bodyText,
+	htmlAnswerMessage,
+	looksLikeHtml,
+	parseMaybeJson,
+	quote,
+} from '../../lib/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
 
@@ -21,7 +27,6 @@ export const USERPILOT_JOB_STATUSES = [
 	'completed',
 	'failed',
 ] as const;
-
 
 export type UserpilotJobStatus = (typeof USERPILOT_JOB_STATUSES)[number];
 
@@ -141,7 +146,10 @@ export const userpilot: Platform = {
 	],
 	resolveEndpoints,
 	authHeaders: (credentials) => ({ Authorization: `Token ${credentials.apiKey as string}` }),
-	credentialProbe: (_credentials, endpoints) => ({ method: 'GET', url: `${endpoints.api}/v1/background_jobs` }),
+	credentialProbe: (_credentials, endpoints) => ({
+		method: 'GET',
+		url: `${endpoints.api}/v1/background_jobs`,
+	}),
 	describeError,
 	mapItem,
 	compileValidator: (options) => compileUserpilotValidator(options),

@@ -30,7 +30,10 @@ export interface JobWaitOptions {
 
 function asJob(body: unknown): UserpilotJob | undefined {
 	const job = (typeof body === 'string' ? safeParse(body) : body) as UserpilotJob | undefined;
-	return job && typeof job === 'object' && typeof job.job_id === 'string' && typeof job.status === 'string'
+	return job &&
+		typeof job === 'object' &&
+		typeof job.job_id === 'string' &&
+		typeof job.status === 'string'
 		? job
 		: undefined;
 }
@@ -62,12 +65,18 @@ export async function listJobs(transport: PlatformTransport): Promise<UserpilotJ
 }
 
 /** Follows the job's `links` (the spec's own pointer to its status), or builds it from the ID. */
-export async function getJob(transport: PlatformTransport, job: { job_id: string; links?: string }): Promise<UserpilotJob> {
+export async function getJob(
+	transport: PlatformTransport,
+	job: { job_id: string; links?: string },
+): Promise<UserpilotJob> {
 	const path =
 		typeof job.links === 'string' && job.links.startsWith('/')
 			? job.links
 			: `/v1/background_jobs/${encodeURIComponent(job.job_id)}`;
-	const response = await transport.request({ method: 'GET', url: `${transport.endpoints.api}${path}`, json: true }, 'job status');
+	const response = await transport.request(
+		{ method: 'GET', url: `${transport.endpoints.api}${path}`, json: true },
+		'job status',
+	);
 	const found = asJob(response.body);
 	if (!found) {
 		throw new PlatformRequestError(
@@ -106,7 +115,10 @@ export async function waitForJob(
 }
 
 /** Waits until no job of this token is in progress (Userpilot runs one at a time). */
-export async function waitForNoRunningJob(transport: PlatformTransport, options: JobWaitOptions): Promise<void> {
+export async function waitForNoRunningJob(
+	transport: PlatformTransport,
+	options: JobWaitOptions,
+): Promise<void> {
 	const deadline = Date.now() + options.timeoutMs;
 	for (;;) {
 		const running = (await listJobs(transport)).filter((job) => !isFinalJobStatus(job.status));
@@ -122,6 +134,20 @@ export async function waitForNoRunningJob(transport: PlatformTransport, options:
 		}
 		await pause(options.pollMs, options.signal);
 	}
+}
+
+/** The waiting options as a node's "Options" collection holds them (see userpilotJobOptionProperties). */
+export function readJobWaitOptions(
+	options: IDataObject,
+	signal?: AbortSignal,
+): UploadOptions & { waitForCompletion: boolean } {
+	return {
+		pollMs: Math.max(100, ((options.pollIntervalSeconds as number) ?? 2) * 1000),
+		timeoutMs: Math.max(1, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
+		signal,
+		whenJobRunning: options.whenJobRunning === 'fail' ? 'fail' : 'wait',
+		waitForCompletion: (options.waitForCompletion as boolean | undefined) ?? true,
+	};
 }
 
 export interface UploadOptions extends JobWaitOptions {
@@ -142,7 +168,9 @@ export async function createImportJob(
 	const url = `${transport.endpoints.data}${'/v1/imports'}`;
 	const findLanded = async (): Promise<PlatformResponse | undefined> => {
 		const landed = (await listJobs(transport)).find((job) => job.filename === filename);
-		return landed ? { status: 200, body: landed, headers: {}, retries: 0, possiblyDuplicated: false } : undefined;
+		return landed
+			? { status: 200, body: landed, headers: {}, retries: 0, possiblyDuplicated: false }
+			: undefined;
 	};
 	for (;;) {
 		let failure: unknown;

@@ -52,7 +52,12 @@ export interface UserpilotValidatorOptions extends ValidatorOptions {
 	rejectFutureDates?: boolean;
 }
 
-export const USERPILOT_EVENT_TYPES = ['identify_user', 'identify_company', 'page_view', 'track'] as const;
+export const USERPILOT_EVENT_TYPES = [
+	'identify_user',
+	'identify_company',
+	'page_view',
+	'track',
+] as const;
 export const USERPILOT_SOURCES = [
 	'web-client',
 	'backend-http',
@@ -119,12 +124,16 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 	function requireId(row: Record<string, unknown>, key: string, why: string): void {
 		const value = own(row, key);
 		if (value === undefined || value === null) {
-			errors.add(key, value === null ? `is required for ${why} (got null)` : `is required for ${why}`);
+			errors.add(
+				key,
+				value === null ? `is required for ${why} (got null)` : `is required for ${why}`,
+			);
 			return;
 		}
 		if (typeof value !== 'string') return; // reported by the string-field pass
 		const reason = placeholderReason(value);
-		if (reason !== undefined) errors.add(key, reason.startsWith('is required') ? `${reason}; needed for ${why}` : reason);
+		if (reason !== undefined)
+			errors.add(key, reason.startsWith('is required') ? `${reason}; needed for ${why}` : reason);
 	}
 
 	/** Returns the parsed metadata, the value itself, or undefined after an error. */
@@ -141,7 +150,10 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			if (isBlank(value)) return {};
 			const text = value.trim();
 			if (text.charCodeAt(0) !== 123 || text.charCodeAt(text.length - 1) !== 125) {
-				errors.add('metadata', `column "metadata" must hold a JSON object such as {"plan":"pro"}, got ${describeValue(value)}`);
+				errors.add(
+					'metadata',
+					`column "metadata" must hold a JSON object such as {"plan":"pro"}, got ${describeValue(value)}`,
+				);
 				return undefined;
 			}
 			let parsed: unknown;
@@ -155,7 +167,10 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				return undefined;
 			}
 			if (!isRecord(parsed)) {
-				errors.add('metadata', `column "metadata" must hold a JSON object, got ${describeValue(parsed)}`);
+				errors.add(
+					'metadata',
+					`column "metadata" must hold a JSON object, got ${describeValue(parsed)}`,
+				);
 				return undefined;
 			}
 			return parsed;
@@ -204,7 +219,10 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		} else if (typeof source !== 'string') {
 			errors.add('source', expectedGot('a string', source));
 		} else if (!SOURCES.has(source)) {
-			errors.add('source', `${quote(source)} is not a Userpilot source: expected one of ${sourceList}`);
+			errors.add(
+				'source',
+				`${quote(source)} is not a Userpilot source: expected one of ${sourceList}`,
+			);
 		}
 
 		// inserted_at
@@ -233,7 +251,8 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		}
 
 		// ids and names
-		if (type === 'identify_user' || type === 'page_view' || type === 'track') requireId(row, 'user_id', `a ${type} row`);
+		if (type === 'identify_user' || type === 'page_view' || type === 'track')
+			requireId(row, 'user_id', `a ${type} row`);
 		if (isCompany) requireId(row, 'company_id', 'an identify_company row');
 		if (type === 'track') {
 			const name = own(row, 'event_name');
@@ -247,7 +266,11 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				const key = STRING_FIELDS[i];
 				const value = own(row, key);
 				if (value === undefined || value === null || typeof value === 'string') continue;
-				if ((key === 'user_id' || key === 'company_id') && typeof value === 'number' && Number.isSafeInteger(value)) {
+				if (
+					(key === 'user_id' || key === 'company_id') &&
+					typeof value === 'number' &&
+					Number.isSafeInteger(value)
+				) {
 					if (out === undefined) out = { ...row };
 					out[key] = String(value);
 					continue;
@@ -260,7 +283,11 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			const pathname = own(row, 'pathname');
 			if (present(url)) {
 				if (typeof url !== 'string') errors.add('url', expectedGot('a string', url));
-				else if (!isHttpUrl(url)) errors.add('url', `${quote(url)} is not an http(s) URL such as https://app.example.com/home`);
+				else if (!isHttpUrl(url))
+					errors.add(
+						'url',
+						`${quote(url)} is not an http(s) URL such as https://app.example.com/home`,
+					);
 			}
 			if (present(hostname)) {
 				if (typeof hostname !== 'string') errors.add('hostname', expectedGot('a string', hostname));
@@ -273,15 +300,21 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			}
 			if (present(pathname)) {
 				if (typeof pathname !== 'string') errors.add('pathname', expectedGot('a string', pathname));
-				else if (pathname.charCodeAt(0) !== 47) errors.add('pathname', `${quote(pathname)} must start with "/"`);
+				else if (pathname.charCodeAt(0) !== 47)
+					errors.add('pathname', `${quote(pathname)} must start with "/"`);
 			}
 			const webClient = source === 'web-client';
-			if ((type === 'page_view' || webClient) && !present(url) && !(present(hostname) && present(pathname))) {
+			if (
+				(type === 'page_view' || webClient) &&
+				!present(url) &&
+				!(present(hostname) && present(pathname))
+			) {
 				const why = type === 'page_view' ? 'a page_view row' : 'source web-client';
 				if (!present(hostname)) errors.add('hostname', `is required for ${why} (or give "url")`);
 				if (!present(pathname)) errors.add('pathname', `is required for ${why} (or give "url")`);
 			}
-			if (webClient && !present(own(row, 'user_agent'))) errors.add('user_agent', 'is required for source web-client');
+			if (webClient && !present(own(row, 'user_agent')))
+				errors.add('user_agent', 'is required for source web-client');
 
 			// Numbers.
 			for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
@@ -315,7 +348,11 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				if (typeof value === 'object' && value !== null) {
 					const issue = checkNesting(value, key, maxDepth);
 					if (issue !== undefined) errors.add(issue.field, issue.reason);
-				} else if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+				} else if (
+					typeof value === 'bigint' ||
+					typeof value === 'function' ||
+					typeof value === 'symbol'
+				) {
 					errors.add(key, `holds ${describeValue(value)}, which JSON cannot represent`);
 				}
 			}
@@ -342,7 +379,8 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			if (extra) {
 				const kept: Record<string, unknown> = {};
 				for (const key in value) {
-					if (COMPANY_KEYS.has(key) && Object.prototype.hasOwnProperty.call(value, key)) kept[key] = value[key];
+					if (COMPANY_KEYS.has(key) && Object.prototype.hasOwnProperty.call(value, key))
+						kept[key] = value[key];
 				}
 				value = kept;
 			}
@@ -357,7 +395,12 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			errors.reset();
 			return {
 				ok: false,
-				errors: [{ field: '(item)', reason: `could not be read: ${String((error as Error)?.message ?? error)}` }],
+				errors: [
+					{
+						field: '(item)',
+						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
+					},
+				],
 			};
 		}
 	};

@@ -4,7 +4,11 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { FileSettings } from '../../../lib/fileRows';
 import { detectFormat, FileFormatError, openBinary } from '../../../lib/readers';
 import { readSendSettings } from '../../../lib/settings';
-import { ExecutionCancelledError, PlatformRequestError, PlatformTransport } from '../../../lib/transport';
+import {
+	ExecutionCancelledError,
+	PlatformRequestError,
+	PlatformTransport,
+} from '../../../lib/transport';
 import { importRows, toOutputItem } from './importRows';
 import { uploadFile } from './uploadFile';
 
@@ -29,41 +33,81 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 			const file: FileSettings = {
 				fromRow: Math.max(1, Math.floor((options.startAtRow as number | undefined) ?? 1)),
 				format: await detectFormat(source, this.getNodeParameter('fileFormat', index) as string),
-				csv: { delimiter: delimiterOf(options.delimiter), parseJsonCells: platform.id === 'rimdian' },
+				csv: {
+					delimiter: delimiterOf(options.delimiter),
+					parseJsonCells: platform.id === 'rimdian',
+				},
 				platform,
 				itemOptions: settings.itemOptions,
 			};
-			const transport = new PlatformTransport(this, platform, settings.credentials, settings.policy);
+			const transport = new PlatformTransport(
+				this,
+				platform,
+				settings.credentials,
+				settings.policy,
+			);
 			if (platform.delivery.mode === 'file') {
 				const validateFirst = this.getNodeParameter('validateFirst', index, true) as boolean;
-				const normalized = this.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
-				const outcome = await uploadFile.call(this, source, file, settings, transport, validateFirst, normalized);
+				const normalized =
+					this.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
+				const outcome = await uploadFile.call(
+					this,
+					source,
+					file,
+					settings,
+					transport,
+					validateFirst,
+					normalized,
+				);
 				if (outcome.failure && !continueOnFail) {
 					const resume = outcome.summary.resumeFromRow
 						? `To finish the import, run again with "Start at Row" set to ${outcome.summary.resumeFromRow as number}.\n`
 						: '';
 					throw new NodeOperationError(this.getNode(), outcome.failure, {
 						itemIndex: index,
-						description: resume + JSON.stringify(outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary, null, 2).slice(0, 4000),
+						description:
+							resume +
+							JSON.stringify(
+								outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary,
+								null,
+								2,
+							).slice(0, 4000),
 					});
 				}
-				const json: IDataObject = outcome.failure ? { ...outcome.summary, error: outcome.failure } : outcome.summary;
+				const json: IDataObject = outcome.failure
+					? { ...outcome.summary, error: outcome.failure }
+					: outcome.summary;
 				output.push({ json, pairedItem: { item: index } });
 				continue;
 			}
 			const stopOnInvalid = this.getNodeParameter('onInvalid', index, 'skip') === 'stop';
 			const keepRejected = (options.rejectedRowsFile as boolean | undefined) ?? false;
-			const outcome = await importRows.call(this, source, file, settings, transport, stopOnInvalid, keepRejected, continueOnFail);
+			const outcome = await importRows.call(
+				this,
+				source,
+				file,
+				settings,
+				transport,
+				stopOnInvalid,
+				keepRejected,
+				continueOnFail,
+			);
 			if (outcome.fatal && !continueOnFail) {
 				const s = outcome.summary;
-				throw new NodeApiError(this.getNode(), { message: outcome.fatal }, {
-					message: outcome.fatal,
-					itemIndex: index,
-					description:
-						`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
-						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
-						(s.resumeFromRow ? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.` : ''),
-				});
+				throw new NodeApiError(
+					this.getNode(),
+					{ message: outcome.fatal },
+					{
+						message: outcome.fatal,
+						itemIndex: index,
+						description:
+							`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
+							`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
+							(s.resumeFromRow
+								? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.`
+								: ''),
+					},
+				);
 			}
 			const binary = outcome.rejectedFile
 				? {
@@ -83,14 +127,20 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 		if (failure === undefined) continue;
 		if (failure instanceof NodeOperationError || failure instanceof NodeApiError) {
 			if (!continueOnFail) throw failure;
-			output.push({ json: { error: failure.message, description: failure.description }, pairedItem: { item: index } });
+			output.push({
+				json: { error: failure.message, description: failure.description },
+				pairedItem: { item: index },
+			});
 			continue;
 		}
 		const message =
-			failure instanceof FileFormatError || failure instanceof PlatformRequestError || failure instanceof ExecutionCancelledError
+			failure instanceof FileFormatError ||
+			failure instanceof PlatformRequestError ||
+			failure instanceof ExecutionCancelledError
 				? failure.message
 				: `Import failed: ${(failure as Error).message}`;
-		if (!continueOnFail) throw new NodeOperationError(this.getNode(), message, { itemIndex: index });
+		if (!continueOnFail)
+			throw new NodeOperationError(this.getNode(), message, { itemIndex: index });
 		output.push({ json: { error: message }, pairedItem: { item: index } });
 	}
 	return [output];

@@ -1,8 +1,18 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { effectiveBatchSize, sendBatches, toBatchesAsync, type PreparedItem } from '../../../lib/batchSender';
+import {
+	effectiveBatchSize,
+	sendBatches,
+	toBatchesAsync,
+	type PreparedItem,
+} from '../../../lib/batchSender';
 import { csvLine } from '../../../lib/csvWriter';
-import { prepareRows, type FileSettings, type PreparedRow, type RejectedRow } from '../../../lib/fileRows';
+import {
+	prepareRows,
+	type FileSettings,
+	type PreparedRow,
+	type RejectedRow,
+} from '../../../lib/fileRows';
 import type { BinarySource, FileRow, ReadResult } from '../../../lib/readers';
 import type { ItemResult } from '../../../lib/results';
 import type { SendSettings } from '../../../lib/settings';
@@ -31,15 +41,25 @@ class Rejections {
 		private readonly delimiter: string,
 	) {}
 
-	add(rejected: RejectedRow, cells: unknown[] | undefined, columns: string[] | undefined, invalid: boolean) {
+	add(
+		rejected: RejectedRow,
+		cells: unknown[] | undefined,
+		columns: string[] | undefined,
+		invalid: boolean,
+	) {
 		this.count++;
 		if (invalid) this.invalid++;
 		if (this.listed.length < LISTED_REJECTIONS) this.listed.push(rejected);
 		if (!this.keepFile) return;
 		if (this.header === undefined) {
-			this.header = csvLine(['_row', '_line', '_reason', ...(columns ?? ['_record'])], this.delimiter);
+			this.header = csvLine(
+				['_row', '_line', '_reason', ...(columns ?? ['_record'])],
+				this.delimiter,
+			);
 		}
-		this.lines.push(csvLine([rejected.row, rejected.line, rejected.message, ...(cells ?? [])], this.delimiter));
+		this.lines.push(
+			csvLine([rejected.row, rejected.line, rejected.message, ...(cells ?? [])], this.delimiter),
+		);
 	}
 
 	file(): Buffer | undefined {
@@ -63,7 +83,8 @@ export async function importRows(
 	keepRejectedFile: boolean,
 	continueOnFail: boolean,
 ): Promise<RowImportOutcome> {
-	if (settings.platform.delivery.mode !== 'batch') throw new Error('importRows needs a batch platform');
+	if (settings.platform.delivery.mode !== 'batch')
+		throw new Error('importRows needs a batch platform');
 	const delivery = settings.platform.delivery;
 	const started = Date.now();
 	const readResult: ReadResult = { headerEndOffset: 0 };
@@ -75,7 +96,12 @@ export async function importRows(
 
 	if (stopOnInvalid) {
 		// One streamed pass to check every row; nothing is sent unless all pass.
-		for await (const row of prepareRows(source, file, (rejected, raw) => reject(rejected, raw, true), readResult)) {
+		for await (const row of prepareRows(
+			source,
+			file,
+			(rejected, raw) => reject(rejected, raw, true),
+			readResult,
+		)) {
 			void row;
 		}
 		if (rejections.count > 0) {
@@ -88,7 +114,12 @@ export async function importRows(
 					rowsRead: rejections.count,
 					invalid: rejections.invalid,
 					accepted: 0,
-					rejected: rejections.listed.map(({ row, line, errors, message }) => ({ row, line, errors, message })),
+					rejected: rejections.listed.map(({ row, line, errors, message }) => ({
+						row,
+						line,
+						errors,
+						message,
+					})),
 				},
 				rejectedFile: rejections.file(),
 				fatal: `${rejections.count} rows are invalid; nothing was sent. First: ${rejections.listed[0].message}`,
@@ -161,7 +192,8 @@ export async function importRows(
 			file: source.fileName,
 			format: file.format,
 			platform: settings.platform.id,
-			status: failed + notSent > 0 ? 'partial' : invalid > 0 ? 'completedWithRejections' : 'completed',
+			status:
+				failed + notSent > 0 ? 'partial' : invalid > 0 ? 'completedWithRejections' : 'completed',
 			rowsRead,
 			accepted,
 			invalid,
@@ -174,11 +206,21 @@ export async function importRows(
 			retries: transport.stats.retries,
 			retryReasons: transport.stats.retryReasons,
 			durationMs: Date.now() - started,
-			rejected: rejections.listed.map(({ row, line, errors, message, httpCode }) => ({ row, line, errors, message, httpCode })),
+			rejected: rejections.listed.map(({ row, line, errors, message, httpCode }) => ({
+				row,
+				line,
+				errors,
+				message,
+				httpCode,
+			})),
 		},
 		rejectedFile: rejections.file(),
 		// A file of which nothing got in is a failed import, not a success with rejections.
-		fatal: fatal?.message ?? (noneAccepted ? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}` : undefined),
+		fatal:
+			fatal?.message ??
+			(noneAccepted
+				? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}`
+				: undefined),
 	};
 }
 

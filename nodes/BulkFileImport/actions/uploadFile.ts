@@ -10,7 +10,12 @@ import type { BinarySource, ReadResult } from '../../../lib/readers';
 import { readRows } from '../../../lib/readers';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
-import { createImportJob, waitForJob, type UserpilotJob } from '../../../platforms/userpilot/jobs';
+import {
+	createImportJob,
+	readJobWaitOptions,
+	waitForJob,
+	type UserpilotJob,
+} from '../../../platforms/userpilot/jobs';
 import { LISTED_REJECTIONS } from './importRows';
 
 export interface UploadOutcome {
@@ -20,7 +25,13 @@ export interface UploadOutcome {
 }
 
 /** A unique name per upload lets a lost answer be recognised in the job list (no double job). */
-function nameOf(source: BinarySource, part: number, parts: number, token: string, extension: string): string {
+function nameOf(
+	source: BinarySource,
+	part: number,
+	parts: number,
+	token: string,
+	extension: string,
+): string {
 	const dot = source.fileName.lastIndexOf('.');
 	const base = dot > 0 ? source.fileName.slice(0, dot) : source.fileName;
 	return `${base}.${token}${parts > 1 ? `.part${part}` : ''}${extension}`;
@@ -115,7 +126,12 @@ async function scan(
 }
 
 /** The validated rows of one part, re-read from the source and serialized as NDJSON lines. */
-async function* normalizedLines(source: BinarySource, file: FileSettings, part: FilePart, headerEnd: number): AsyncGenerator<Buffer> {
+async function* normalizedLines(
+	source: BinarySource,
+	file: FileSettings,
+	part: FilePart,
+	headerEnd: number,
+): AsyncGenerator<Buffer> {
 	const range: BinarySource = {
 		...source,
 		size: part.end - part.start + (file.format === 'csv' ? headerEnd : 0),
@@ -158,21 +174,27 @@ export async function uploadFile(
 	const partLimit = Math.floor(Math.max(0.001, (options.partSizeMb as number) ?? 1000) * 1_000_000);
 	const split = (options.splitLargeFiles as boolean | undefined) ?? true;
 	const needsSplit = split && source.size > partLimit;
-	const waitForCompletion = (options.waitForCompletion as boolean | undefined) ?? true;
-	const wait = {
-		pollMs: Math.max(100, ((options.pollIntervalSeconds as number) ?? 2) * 1000),
-		timeoutMs: Math.max(1, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
-		signal: this.getExecutionCancelSignal(),
-		whenJobRunning: ((options.whenJobRunning as string) ?? 'wait') as 'wait' | 'fail',
+	const wait = readJobWaitOptions(options, this.getExecutionCancelSignal());
+	const { waitForCompletion } = wait;
+	const base: IDataObject = {
+		file: source.fileName,
+		format: file.format,
+		platform: 'userpilot',
+		fileSize: source.size,
 	};
-	const base: IDataObject = { file: source.fileName, format: file.format, platform: 'userpilot', fileSize: source.size };
 
 	let parts: FilePart[] = [{ start: 0, end: source.size, rows: 0, bytes: source.size }];
 	let headerEnd = 0;
 	let rows: number | undefined;
 	const resuming = (file.fromRow ?? 1) > 1;
 	if (validateFirst || needsSplit || normalized || resuming) {
-		const scanned = await scan(source, file, validateFirst || normalized, normalized, split ? partLimit : Number.MAX_SAFE_INTEGER);
+		const scanned = await scan(
+			source,
+			file,
+			validateFirst || normalized,
+			normalized,
+			split ? partLimit : Number.MAX_SAFE_INTEGER,
+		);
 		rows = scanned.rows;
 		if (scanned.rejectedCount > 0) {
 			return {
@@ -181,30 +203,50 @@ export async function uploadFile(
 					status: 'invalid',
 					rowsRead: scanned.rows,
 					invalid: scanned.rejectedCount,
-					rejected: scanned.rejected.map(({ row, line, errors, message }) => ({ row, line, errors, message })),
+					rejected: scanned.rejected.map(({ row, line, errors, message }) => ({
+						row,
+						line,
+						errors,
+						message,
+					})),
 				},
 				failure:
 					`${scanned.rejectedCount} of ${scanned.rows} rows break Userpilot's rules; the file was not uploaded. ` +
-					scanned.rejected.slice(0, 5).map((r) => r.message).join(' | '),
+					scanned.rejected
+						.slice(0, 5)
+						.map((r) => r.message)
+						.join(' | '),
 			};
 		}
 		headerEnd = scanned.header.headerEndOffset;
 		if (normalized || resuming || scanned.parts.length > 1) parts = scanned.parts;
 		if (parts.length === 0) {
-			return { summary: { ...base, status: 'failed', rowsRead: rows }, failure: `No row to send from row ${file.fromRow} on` };
+			return {
+				summary: { ...base, status: 'failed', rowsRead: rows },
+				failure: `No row to send from row ${file.fromRow} on`,
+			};
 		}
 	}
 
 	const token = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 	/** 1-based number of the first row of a part: where a re-run should start after it failed. */
-	const firstRowOf = (index: number) => parts.slice(0, index).reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
+	const firstRowOf = (index: number) =>
+		parts.slice(0, index).reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
 	const jobs: UserpilotJob[] = [];
 	let retries = 0;
 	for (let index = 0; index < parts.length; index++) {
 		const part = parts[index];
-		const filename = nameOf(source, index + 1, parts.length, token, normalized || file.format === 'ndjson' ? '.ndjson' : '.csv');
+		const filename = nameOf(
+			source,
+			index + 1,
+			parts.length,
+			token,
+			normalized || file.format === 'ndjson' ? '.ndjson' : '.csv',
+		);
 		const whole = !normalized && part.start === 0 && part.end === source.size;
-		const length = normalized ? part.bytes : (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
+		const length = normalized
+			? part.bytes
+			: (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
 		const content = () => {
 			if (normalized) return Readable.from(normalizedLines(source, file, part, headerEnd));
 			if (whole) return Readable.from(openLater(() => source.open()));
@@ -219,22 +261,49 @@ export async function uploadFile(
 		const mime = sentFormat === 'csv' ? 'text/csv' : 'application/x-ndjson';
 		let job: UserpilotJob;
 		try {
-			const created = await createImportJob(transport, multipartFile('file', filename, mime, content, length), filename, wait);
+			const created = await createImportJob(
+				transport,
+				multipartFile('file', filename, mime, content, length),
+				filename,
+				wait,
+			);
 			job = created.job;
 			retries += created.retries;
 			if (waitForCompletion) job = await waitForJob(transport, job, wait);
 		} catch (error) {
-			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
+			if (!(error instanceof PlatformRequestError))
+				throw new NodeOperationError(this.getNode(), error as Error);
 			return {
-				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started, resumeFromRow: firstRowOf(index) },
-				failure: parts.length > 1 ? `Part ${index + 1} of ${parts.length}: ${error.message}` : error.message,
+				summary: {
+					...base,
+					status: 'failed',
+					parts: parts.length,
+					partsImported: index,
+					jobs,
+					retries,
+					durationMs: Date.now() - started,
+					resumeFromRow: firstRowOf(index),
+				},
+				failure:
+					parts.length > 1
+						? `Part ${index + 1} of ${parts.length}: ${error.message}`
+						: error.message,
 			};
 		}
 		jobs.push(job);
 		if (job.status === 'failed') {
 			const reasons = Array.isArray(job.reason_for_failure) ? job.reason_for_failure : [];
 			return {
-				summary: { ...base, status: 'failed', parts: parts.length, partsImported: index, jobs, retries, durationMs: Date.now() - started, resumeFromRow: firstRowOf(index) },
+				summary: {
+					...base,
+					status: 'failed',
+					parts: parts.length,
+					partsImported: index,
+					jobs,
+					retries,
+					durationMs: Date.now() - started,
+					resumeFromRow: firstRowOf(index),
+				},
 				failure: `Userpilot import job ${job.job_id} failed: ${reasons.join('; ') || 'no reason given'}`,
 			};
 		}
@@ -246,7 +315,9 @@ export async function uploadFile(
 			status: waitForCompletion ? 'completed' : last.status,
 			...(rows !== undefined ? { rowsRead: rows } : {}),
 			parts: parts.length,
-			totalRows: waitForCompletion ? jobs.reduce((sum, job) => sum + (Number(job.total_rows) || 0), 0) : undefined,
+			totalRows: waitForCompletion
+				? jobs.reduce((sum, job) => sum + (Number(job.total_rows) || 0), 0)
+				: undefined,
 			job_id: last.job_id,
 			jobs,
 			retries,

@@ -1,12 +1,21 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import { effectiveBatchSize, sendBatches, toBatches, type PreparedItem } from '../../../lib/batchSender';
+import {
+	effectiveBatchSize,
+	sendBatches,
+	toBatches,
+	type PreparedItem,
+} from '../../../lib/batchSender';
 import { compilePreparer } from '../../../lib/prepare';
 import type { ItemResult } from '../../../lib/results';
 import { summarize } from '../../../lib/results';
 import { readSendSettings, type SendSettings } from '../../../lib/settings';
-import { ExecutionCancelledError, PlatformRequestError, PlatformTransport } from '../../../lib/transport';
+import {
+	ExecutionCancelledError,
+	PlatformRequestError,
+	PlatformTransport,
+} from '../../../lib/transport';
 import { setPath } from '../../../lib/paths';
 import { sendItemsAsJob } from './sendAsJob';
 
@@ -15,7 +24,10 @@ const LISTED_INVALID = 10;
 /** The item as the user built it in "Define Fields Below", or the input item's own fields. */
 function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDataObject): unknown {
 	if (mode !== 'define') return json;
-	const fields = ctx.getNodeParameter('fields.field', index, []) as Array<{ name: string; value: unknown }>;
+	const fields = ctx.getNodeParameter('fields.field', index, []) as Array<{
+		name: string;
+		value: unknown;
+	}>;
 	const record: IDataObject = {};
 	for (const { name, value } of fields) {
 		if (name) setPath(record, name, value);
@@ -23,13 +35,20 @@ function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDa
 	return record;
 }
 
-function invalidSummary(results: Array<ItemResult | undefined>): { message: string; description: string; first: number } {
+function invalidSummary(results: Array<ItemResult | undefined>): {
+	message: string;
+	description: string;
+	first: number;
+} {
 	const invalid: Array<{ index: number; message: string }> = [];
 	results.forEach((result, index) => {
 		if (result?.status === 'invalid') invalid.push({ index, message: result.message });
 	});
 	const listed = invalid.slice(0, LISTED_INVALID).map((entry) => entry.message);
-	const more = invalid.length > LISTED_INVALID ? `\n…and ${invalid.length - LISTED_INVALID} more invalid items.` : '';
+	const more =
+		invalid.length > LISTED_INVALID
+			? `\n…and ${invalid.length - LISTED_INVALID} more invalid items.`
+			: '';
 	return {
 		message: `${invalid.length} of ${results.length} items are invalid; nothing was sent`,
 		description: `${listed.join('\n')}${more}\nFix them, or set "Invalid Items" to "Skip and Report Them" to send the valid ones.`,
@@ -37,9 +56,16 @@ function invalidSummary(results: Array<ItemResult | undefined>): { message: stri
 	};
 }
 
-function toOutput(result: ItemResult, settings: SendSettings, withErrorField: boolean): IDataObject {
+function toOutput(
+	result: ItemResult,
+	settings: SendSettings,
+	withErrorField: boolean,
+): IDataObject {
 	const json: IDataObject = { ...result, platform: settings.platform.id };
-	if (withErrorField && (result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')) {
+	if (
+		withErrorField &&
+		(result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')
+	) {
 		// With "On Error: Continue", n8n routes items carrying `error` to the error output.
 		json.error = result.message;
 	}
@@ -57,7 +83,10 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	const prepare = compilePreparer(platform, settings.itemOptions, 'item');
 	const results: Array<ItemResult | undefined> = new Array(items.length);
 	const prepared: PreparedItem[] = [];
-	const startAt = Math.max(1, Math.floor((settings.options.startAtItem as number | undefined) ?? 1));
+	const startAt = Math.max(
+		1,
+		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
+	);
 	for (let index = 0; index < items.length; index++) {
 		if (index + 1 < startAt) {
 			results[index] = { status: 'skipped', message: `Skipped: before "Start at Item" ${startAt}` };
@@ -119,17 +148,25 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	if (crash instanceof NodeOperationError || crash instanceof NodeApiError) throw crash;
 	if (crash) {
 		throw new NodeOperationError(this.getNode(), crash as Error, {
-			message: crash instanceof ExecutionCancelledError ? crash.message : `Import failed: ${(crash as Error).message}`,
+			message:
+				crash instanceof ExecutionCancelledError
+					? crash.message
+					: `Import failed: ${(crash as Error).message}`,
 		});
 	}
 
 	const final = results.map(
-		(result) => result ?? { status: 'notSent' as const, message: 'Not sent: the import stopped before this item' },
+		(result) =>
+			result ?? {
+				status: 'notSent' as const,
+				message: 'Not sent: the import stopped before this item',
+			},
 	);
 	const summary = summarize(final, transport.stats);
 	if (fatal && !continueOnFail) {
 		const firstFailed = final.findIndex((result) => result.status === 'failed');
-		const resumeFrom = final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
+		const resumeFrom =
+			final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
 		throw new NodeApiError(this.getNode(), { message: fatal.message } as JsonObject, {
 			message: fatal.message,
 			description:

@@ -6,7 +6,7 @@ import { multipartFile } from '../../../lib/multipart';
 import type { ItemResult } from '../../../lib/results';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
-import { createImportJob, waitForJob } from '../../../platforms/userpilot/jobs';
+import { createImportJob, readJobWaitOptions, waitForJob } from '../../../platforms/userpilot/jobs';
 
 /** Splits NDJSON lines into files under the platform's size limit, at line boundaries. */
 function* filesUnder(prepared: PreparedItem[], maxBytes: number): Generator<PreparedItem[]> {
@@ -36,15 +36,11 @@ export async function sendItemsAsJob(
 	prepared: PreparedItem[],
 	report: (item: PreparedItem, result: ItemResult) => void,
 ): Promise<PlatformRequestError | undefined> {
-	if (settings.platform.delivery.mode !== 'file') throw new Error('sendItemsAsJob needs a file platform');
+	if (settings.platform.delivery.mode !== 'file')
+		throw new Error('sendItemsAsJob needs a file platform');
 	const { options } = settings;
-	const wait = {
-		pollMs: Math.max(100, ((options.pollIntervalSeconds as number) ?? 2) * 1000),
-		timeoutMs: Math.max(1, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
-		signal: this.getExecutionCancelSignal(),
-		whenJobRunning: ((options.whenJobRunning as string) ?? 'wait') as 'wait' | 'fail',
-	};
-	const waitForCompletion = (options.waitForCompletion as boolean | undefined) ?? true;
+	const wait = readJobWaitOptions(options, this.getExecutionCancelSignal());
+	const { waitForCompletion } = wait;
 	const execution = this.getExecutionId() ?? 'manual';
 	const parts = [...filesUnder(prepared, settings.platform.delivery.maxFileBytes)];
 
@@ -76,18 +72,21 @@ export async function sendItemsAsJob(
 				wait,
 			));
 		} catch (error) {
-			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
+			if (!(error instanceof PlatformRequestError))
+				throw new NodeOperationError(this.getNode(), error as Error);
 			return fail(error);
 		}
 		if (!waitForCompletion) {
-			for (const item of part) report(item, { status: 'queued', jobId: job.job_id, batch: p + 1, retries });
+			for (const item of part)
+				report(item, { status: 'queued', jobId: job.job_id, batch: p + 1, retries });
 			continue;
 		}
 		let final;
 		try {
 			final = await waitForJob(transport, job, wait);
 		} catch (error) {
-			if (!(error instanceof PlatformRequestError)) throw new NodeOperationError(this.getNode(), error as Error);
+			if (!(error instanceof PlatformRequestError))
+				throw new NodeOperationError(this.getNode(), error as Error);
 			return fail(error, job.job_id);
 		}
 		if (final.status === 'failed') {
@@ -117,7 +116,13 @@ export async function sendItemsAsJob(
 			);
 		}
 		for (const item of part) {
-			report(item, { status: 'accepted', batch: p + 1, retries, jobId: final.job_id, key: item.key });
+			report(item, {
+				status: 'accepted',
+				batch: p + 1,
+				retries,
+				jobId: final.job_id,
+				key: item.key,
+			});
 		}
 	}
 	return undefined;
