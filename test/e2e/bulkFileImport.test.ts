@@ -161,9 +161,12 @@ test('while a job runs, "wait" waits for it to end and then imports', async () =
 	await sandbox.reset();
 	sandbox.configure({ userpilotHoldAt: 'processing' });
 	await startBlockingJob();
-	const release = setTimeout(() => sandbox.configure({ userpilotHoldAt: null }), 6000);
+	// The running job ends only once our upload has met its 409, however slow n8n starts.
+	const release = setInterval(() => {
+		if (sandbox.stats().userpilot.rejected409 >= 1) sandbox.configure({ userpilotHoldAt: null });
+	}, 100);
 	const result = await run('bulkBusyWait');
-	clearTimeout(release);
+	clearInterval(release);
 	sandbox.configure({ userpilotHoldAt: null });
 	assert.equal(result.status, 'success', result.error?.message);
 	assert.equal(result.nodeOutput('Bulk File Import')[0].status, 'completed');
