@@ -44,7 +44,13 @@ export async function openBinary(
 	if (binary.id) {
 		const id = binary.id;
 		const metadata = await ctx.helpers.getBinaryMetadata(id);
-		const size = Number(metadata.fileSize);
+		let size = Number(metadata.fileSize);
+		if (!Number.isSafeInteger(size) || size < 0) {
+			// No usable size in the store's metadata: count the bytes once (splitting needs it).
+			size = 0;
+			const stream = await ctx.helpers.getBinaryStream(id, 1024 * 1024);
+			for await (const chunk of stream as AsyncIterable<Buffer>) size += chunk.length;
+		}
 		return {
 			fileName,
 			mimeType: binary.mimeType,

@@ -1,9 +1,20 @@
 import type { IDataObject } from 'n8n-workflow';
 import { parse, type CsvError } from 'csv-parse';
-import type { Readable } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
+import { Readable } from 'node:stream';
 
 import { setPath } from '../paths';
 import { FileFormatError, type CsvOptions, type FileRow, type ReadResult } from './types';
+
+/** Largest field (bytes) csv-parse holds before giving up on a record. */
+const MAX_FIELD_BYTES = 16 * 1024 * 1024;
+/** Largest record (characters, all cells together). */
+const MAX_RECORD_CHARS = 64 * 1024 * 1024;
+/** Characters that separate fields in the CSV files people export. */
+const DELIMITER_CANDIDATES = [',', ';', '\t', '|'];
+const UNSAFE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const NOT_UTF8 =
+	'is not valid UTF-8 text: the file seems to be in another encoding (such as Windows-1252 or Latin-1); save it as UTF-8';
 
 function cellValue(cell: string, parseJson: boolean): unknown {
 	if (parseJson && cell.length > 1) {
@@ -20,103 +31,304 @@ function cellValue(cell: string, parseJson: boolean): unknown {
 	return cell;
 }
 
-function describeCsvError(error: CsvError): FileFormatError {
-	const line = (error as unknown as { lines?: number }).lines;
-	const where = line ? `line ${line}` : 'the file';
+/** Line breaks in a cell's text: CRLF, LF and CR each count once (as in the file). */
+function lineBreaks(text: string): number {
+	let count = 0;
+	for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++;
+	for (let i = text.indexOf('\r'); i !== -1; i = text.indexOf('\r', i + 1)) {
+		if (text.charCodeAt(i + 1) !== 10) count++;
+	}
+	return count;
+}
+
+/** A record as on_record hands it to the reader loop. */
+interface ParsedRecord {
+	cells: string[];
+	valid: boolean;
+	startLine: number;
+	endOffset: number;
+}
+
+/** A cell as csv-parse hands it over: bytes (UTF-8 files, checked here) or text (UTF-16 files). */
+type RawCell = string | Uint8Array;
+
+/** Decodes a record's cells; `valid` is false when a cell is not valid UTF-8. */
+function decodeCells(raw: RawCell[]): { cells: string[]; valid: boolean } {
+	const cells: string[] = new Array(raw.length);
+	let valid = true;
+	for (let i = 0; i < raw.length; i++) {
+		const cell = raw[i];
+		if (typeof cell === 'string') {
+			cells[i] = cell;
+			continue;
+		}
+		const bytes = Buffer.isBuffer(cell) ? cell : Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
+		if (valid && !isUtf8(bytes)) valid = false;
+		cells[i] = bytes.toString('utf8');
+	}
+	return { cells, valid };
+}
+
+function plural(n: number, word: string): string {
+	return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function describeCsvError(error: CsvError, startLine: number): FileFormatError {
+	const where = `the row starting on line ${startLine}`;
+	const field = (error as unknown as { column?: unknown }).column;
 	switch (error.code) {
 		case 'CSV_QUOTE_NOT_CLOSED':
-			return new FileFormatError(`CSV: a quoted field opened before ${where} is never closed (unbalanced quote)`, line);
+			return new FileFormatError(
+				`CSV: ${where} has a quoted field that is never closed (unbalanced quote): the rest of the file cannot be read`,
+				startLine,
+			);
 		case 'CSV_INVALID_CLOSING_QUOTE':
-			return new FileFormatError(`CSV: a quote inside a field at ${where} is not doubled ("") nor followed by the delimiter`, line);
+			return new FileFormatError(
+				`CSV: ${where} has a quote inside a quoted field that is not doubled ("") nor followed by the delimiter`,
+				startLine,
+			);
+		case 'INVALID_OPENING_QUOTE':
+			return new FileFormatError(
+				`CSV: ${where} has a quote inside field ${typeof field === 'number' ? field + 1 : '?'}, which is not quoted: ` +
+					'write the whole field in quotes and double the quote inside it ("")',
+				startLine,
+			);
 		case 'CSV_MAX_RECORD_SIZE':
-			return new FileFormatError(`CSV: the record at ${where} is larger than the 16 MB a field may hold`, line);
+			return new FileFormatError(`CSV: ${where} has a field larger than 16 MB`, startLine);
 		default:
-			return new FileFormatError(`CSV: ${error.message.replace(/^Invalid/, 'invalid')}`, line);
+			return new FileFormatError(`CSV: ${error.message.replace(/^Invalid/, 'invalid')}`, startLine);
 	}
 }
 
+/** The header's problem, in words, or undefined when the columns can be used. */
+function headerProblem(columns: string[], delimiter: string): string | undefined {
+	const seen = new Set<string>();
+	for (const [index, name] of columns.entries()) {
+		if (name === '') return `column ${index + 1} has no name`;
+		if (name.includes('\u0000')) {
+			return 'holds NUL bytes: the file is not UTF-8 text (UTF-16 without a byte order mark, or not a CSV file at all)';
+		}
+		if (seen.has(name)) return `column "${name}" appears twice`;
+		seen.add(name);
+	}
+	if (columns.length === 1) {
+		const other = DELIMITER_CANDIDATES.find((candidate) => candidate !== delimiter && columns[0].includes(candidate));
+		if (other !== undefined) {
+			return (
+				`one column "${columns[0].slice(0, 60)}" found with delimiter ${JSON.stringify(delimiter)}: ` +
+				`the file seems to use another delimiter (${JSON.stringify(other)}); set "CSV Delimiter"`
+			);
+		}
+	}
+	for (const name of columns) {
+		const parts = name.split('.');
+		if (parts.some((part) => UNSAFE_NAMES.has(part)) || (parts.length === 1 && name === '__proto__')) {
+			return `column "${name}" is not allowed (__proto__, constructor and prototype cannot name a field)`;
+		}
+		if (parts.length > 1 && parts.some((part) => part === '')) {
+			return `column "${name}" has an empty part in its dotted name (dotted names such as user.email build nested fields)`;
+		}
+	}
+	// A column "a" beside "a.b" (or "a.b" beside "a.b.c") would overwrite one with the other.
+	for (const name of columns) {
+		if (!name.includes('.')) continue;
+		const parts = name.split('.');
+		for (let i = 1; i < parts.length; i++) {
+			const prefix = parts.slice(0, i).join('.');
+			if (seen.has(prefix)) return `columns "${prefix}" and "${name}" both set the field "${prefix}"`;
+		}
+	}
+	return undefined;
+}
+
+/** A chunk as bytes (a stream in string mode hands over text). */
+function bytesOf(chunk: Buffer | string): Buffer {
+	return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+}
+
+/** How the file's first bytes say it is encoded. */
+interface Head {
+	/** Bytes of a byte order mark to skip. */
+	bom: number;
+	encoding: 'utf8' | 'utf16le';
+}
+
+/** Bytes of the file's start kept to tell binary data from text. */
+const SAMPLE_BYTES = 4096;
+
+/** Why the file's first bytes are not CSV text (NUL bytes, or not UTF-8), or undefined. */
+function binaryReason(sample: Buffer, truncated: boolean): string | undefined {
+	if (sample.includes(0)) return 'CSV: the file holds NUL bytes: it is not a CSV text file (binary data, or UTF-16 text without a byte order mark)';
+	// A sample cut in the middle of a character is fine: drop up to 3 bytes of it.
+	for (let drop = 0; drop <= (truncated ? 3 : 0); drop++) {
+		if (isUtf8(sample.subarray(0, sample.length - drop))) return undefined;
+	}
+	return `CSV: the start of the file ${NOT_UTF8} (or it is not a CSV file)`;
+}
+
+function readHead(first: Buffer): Head | string {
+	if (first.length >= 3 && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) return { bom: 3, encoding: 'utf8' };
+	if (first.length >= 2 && first[0] === 0xff && first[1] === 0xfe) return { bom: 2, encoding: 'utf16le' };
+	if (first.length >= 2 && first[0] === 0xfe && first[1] === 0xff) {
+		return 'CSV: the file is UTF-16 big-endian text; save it as UTF-8';
+	}
+	return { bom: 0, encoding: 'utf8' };
+}
+
 /**
- * Reads a CSV stream row by row with csv-parse (BOM, CRLF or LF, quoted fields with delimiters
- * and newlines, empty lines skipped). Dotted column names build nested objects. Rows with the
- * wrong number of cells are returned with an error; a file that cannot be parsed further throws
- * a FileFormatError naming the line.
+ * Reads a CSV stream row by row with csv-parse (BOM, CRLF, LF or CR line endings, even mixed,
+ * quoted fields with delimiters and newlines, empty lines skipped). Dotted column names build
+ * nested objects. Rows with the wrong number of cells, or bytes that are not UTF-8, are returned
+ * with an error; a file that cannot be parsed further throws a FileFormatError naming the line.
  */
 export async function* readCsv(
 	stream: Readable,
 	options: CsvOptions,
 	result: ReadResult = { headerEndOffset: 0 },
 ): AsyncGenerator<FileRow> {
-	const parser = parse({
-		bom: true,
-		delimiter: options.delimiter,
-		skip_empty_lines: true,
-		// Files glued together from several exports mix CRLF and LF: accept both on every line.
-		record_delimiter: ['\r\n', '\n'],
-		relax_column_count: true,
-		info: true,
-		raw: false,
-		max_record_size: 16 * 1024 * 1024,
-	});
-	stream.on('error', (error) => parser.destroy(error));
-	stream.pipe(parser);
+	// The first bytes tell the encoding; a UTF-8 BOM is skipped here, so that csv-parse hands
+	// over the raw bytes of every cell and invalid UTF-8 can be told from U+FFFD in the text.
+	const source = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+	let first = Buffer.alloc(0);
+	let ended = false;
+	let unreadable: unknown;
+	try {
+		while (first.length < 3) {
+			const next = await source.next();
+			if (next.done) {
+				ended = true;
+				break;
+			}
+			first = Buffer.concat([first, bytesOf(next.value)]);
+		}
+	} catch (error) {
+		unreadable = error;
+	}
+	const head = unreadable === undefined ? readHead(first) : undefined;
+	if (head === undefined || typeof head === 'string') {
+		stream.destroy();
+		throw head === undefined ? unreadable : new FileFormatError(head, 1);
+	}
+	// A copy, so that the first chunk is not held for the whole read.
+	const sample = Buffer.from(first.subarray(head.bom, head.bom + SAMPLE_BYTES));
+	const truncated = first.length > head.bom + SAMPLE_BYTES;
+	const rest = (async function* () {
+		const start = first.subarray(head.bom);
+		first = Buffer.alloc(0);
+		if (start.length > 0) yield start;
+		if (ended) return;
+		for (;;) {
+			const next = await source.next();
+			if (next.done) return;
+			yield bytesOf(next.value);
+		}
+	})();
+	const input = Readable.from(rest, { objectMode: false });
 
 	let columns: string[] | undefined;
 	let paths: Array<{ name: string; dotted: boolean }> = [];
 	let row = 0;
-	let previousLines = 0;
+	// Line numbers, counted as csv-parse completes each record (on_record runs synchronously, so
+	// they are right even for a record that fails while earlier ones wait in the stream's buffer).
+	/** Line where the next record starts, before the empty lines in between. */
+	let nextLine = 1;
+	let emptyLinesBefore = 0;
+	let records = 0;
+	const onRecord = (entry: { record: RawCell[]; info: { bytes: number; empty_lines: number } }): ParsedRecord => {
+		const { record, info } = entry;
+		records++;
+		const startLine = nextLine + (info.empty_lines - emptyLinesBefore);
+		emptyLinesBefore = info.empty_lines;
+		const { cells, valid } = decodeCells(record);
+		let breaks = 0;
+		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
+		nextLine = startLine + breaks + 1;
+		return { cells, valid, startLine, endOffset: info.bytes + head.bom };
+	};
+
+	const parser = parse({
+		bom: false,
+		encoding: head.encoding === 'utf8' ? null : head.encoding,
+		delimiter: options.delimiter,
+		record_delimiter: ['\r\n', '\n', '\r'],
+		skip_empty_lines: true,
+		relax_column_count: true,
+		info: true,
+		raw: false,
+		max_record_size: MAX_FIELD_BYTES,
+		on_record: onRecord as never,
+	});
+	input.on('error', (error) => parser.destroy(error));
+	input.pipe(parser);
+
 	let failure: unknown;
+	let failureLine = 1;
+	let formatProblem: FileFormatError | undefined;
 	try {
-		for await (const entry of parser as AsyncIterable<{ record: string[]; info: { bytes: number; lines: number } }>) {
-			const { record, info } = entry;
-			const startLine = previousLines + 1;
-			previousLines = info.lines;
+		for await (const { cells, valid, startLine, endOffset } of parser as AsyncIterable<ParsedRecord>) {
 			if (!columns) {
-				columns = record.map((name) => name.trim());
-				const seen = new Set<string>();
-				for (const [index, name] of columns.entries()) {
-					if (name === '') throw new FileFormatError(`CSV header: column ${index + 1} has no name`, 1);
-					if (seen.has(name)) throw new FileFormatError(`CSV header: column "${name}" appears twice`, 1);
-					seen.add(name);
+				if (!valid) {
+					formatProblem = new FileFormatError(binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`, startLine);
+					break;
 				}
-				if (columns.length === 1 && options.delimiter !== ';' && /[;\t|]/.test(columns[0])) {
-					throw new FileFormatError(
-						`CSV header: one column "${columns[0].slice(0, 60)}" found with delimiter "${options.delimiter}": the file seems to use another delimiter`,
-						1,
-					);
+				const names = cells.map((name) => name.trim());
+				const problem = headerProblem(names, options.delimiter);
+				if (problem !== undefined) {
+					formatProblem = new FileFormatError(`CSV header: ${problem}`, startLine);
+					break;
 				}
+				columns = names;
 				paths = columns.map((name) => ({ name, dotted: name.includes('.') }));
 				result.columns = columns;
-				result.headerEndOffset = info.bytes;
+				result.headerEndOffset = endOffset;
 				continue;
 			}
 			row++;
-			if (record.length !== columns.length) {
+			if (!valid) {
+				yield { row, line: startLine, endOffset, cells, error: NOT_UTF8 };
+				continue;
+			}
+			if (cells.length !== columns.length) {
 				yield {
 					row,
 					line: startLine,
-					endOffset: info.bytes,
-					cells: record,
-					error: `has ${record.length} fields where the header has ${columns.length}`,
+					endOffset,
+					cells,
+					error: `has ${plural(cells.length, 'field')} where the header has ${columns.length}`,
 				};
+				continue;
+			}
+			let size = 0;
+			for (const cell of cells) size += cell.length;
+			if (size > MAX_RECORD_CHARS) {
+				yield { row, line: startLine, endOffset, error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB` };
 				continue;
 			}
 			const fields: IDataObject = {};
 			for (let i = 0; i < paths.length; i++) {
-				const value = cellValue(record[i], options.parseJsonCells);
+				const value = cellValue(cells[i], options.parseJsonCells);
 				if (paths[i].dotted) setPath(fields, paths[i].name, value);
 				else fields[paths[i].name] = value as IDataObject[string];
 			}
-			yield { row, line: startLine, endOffset: info.bytes, record: fields, cells: record };
+			yield { row, line: startLine, endOffset, record: fields, cells };
 		}
 	} catch (error) {
 		failure = error;
+		failureLine = nextLine + ((parser.info?.empty_lines ?? emptyLinesBefore) - emptyLinesBefore);
 	} finally {
-		stream.unpipe(parser);
+		input.unpipe(parser);
+		if (!input.destroyed) input.destroy();
+		if (!parser.destroyed) parser.destroy();
 		if (!stream.destroyed) stream.destroy();
 	}
+	if (formatProblem !== undefined) throw formatProblem;
 	if (failure !== undefined) {
 		const code = (failure as CsvError).code;
-		throw typeof code === 'string' && code.startsWith('CSV_') ? describeCsvError(failure as CsvError) : failure;
+		const known = typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
+		if (!known) throw failure;
+		// Binary data often breaks the CSV syntax before its first line ends: say what the file is.
+		const binary = records === 0 && head.encoding === 'utf8' ? binaryReason(sample, truncated) : undefined;
+		throw binary !== undefined ? new FileFormatError(binary, 1) : describeCsvError(failure as CsvError, failureLine);
 	}
 	if (columns === undefined) throw new FileFormatError('CSV: the file is empty (no header row)');
 	if (row === 0) throw new FileFormatError('CSV: the file has a header row but no data rows');

@@ -1,4 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 
 import { FileFormatError, type FileRow } from './types';
@@ -9,22 +10,29 @@ const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** Why a line is not a JSON object, in words. */
 function parseLine(text: string): { record?: IDataObject; error?: string } {
 	let value: unknown;
+	let failure: string | undefined;
 	try {
 		value = JSON.parse(text);
 	} catch (error) {
-		return { error: `is not valid JSON (${(error as Error).message})` };
+		failure = (error as Error).message;
+	}
+	if (failure !== undefined) {
+		// JSON strings cannot hold a raw CR: one inside a line is a line ending NDJSON does not know.
+		const hint = text.includes('\r') ? '; its lines seem to end with a lone CR, but NDJSON lines end with LF or CRLF' : '';
+		return { error: `is not valid JSON (${failure.length > 200 ? `${failure.slice(0, 200)}…` : failure})${hint}` };
 	}
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-		const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+		const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
 		return { error: `is ${got}, not a JSON object` };
 	}
 	return { record: value as IDataObject };
 }
 
 /**
- * Reads NDJSON line by line from a byte stream (LF or CRLF, blank lines skipped, a UTF-8 BOM
- * ignored). Each broken line is returned as a row with an error; the rest go on. A file that is
- * one JSON array is refused as a whole, since it is JSON, not NDJSON.
+ * Reads NDJSON line by line from a byte stream (LF or CRLF, even mixed; blank lines skipped; a
+ * UTF-8 BOM ignored). Each broken line is returned as a row with an error; the rest go on. A file
+ * that is one JSON array or one pretty-printed object is refused as a whole, since it is JSON,
+ * not NDJSON; so is a UTF-16 file.
  */
 export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 	let pending: Buffer[] = [];
@@ -33,31 +41,54 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 	let line = 0;
 	let row = 0;
 	let first = true;
+	let sawBytes = false;
 
 	const emit = (bytes: Buffer, endOffset: number): FileRow | undefined => {
 		line++;
-		let text = bytes.toString('utf8');
-		if (first) {
-			if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+		if (line === 1 && bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+			throw new FileFormatError('NDJSON: the file is UTF-16 text; save it as UTF-8', 1);
 		}
+		if (bytes.length > MAX_LINE_BYTES) throw new FileFormatError(`NDJSON: line ${line} is longer than 16 MB`, line);
+		let text = bytes.toString('utf8');
+		if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 		if (text.endsWith('\r')) text = text.slice(0, -1);
 		if (text.trim() === '') return undefined;
-		if (first && text.trimStart().startsWith('[')) {
-			throw new FileFormatError(
-				'NDJSON: the file starts with "[": it looks like one JSON array, but NDJSON needs one JSON object per line',
-				line,
-			);
+		if (first) {
+			if (bytes.includes(0)) {
+				throw new FileFormatError(`NDJSON: line ${line} holds NUL bytes: the file is not JSON text (binary data?)`, line);
+			}
+			const start = text.trimStart();
+			if (start.startsWith('[')) {
+				throw new FileFormatError(
+					`NDJSON: the file starts with "[" (line ${line}): it looks like one JSON array, but NDJSON needs one JSON object per line`,
+					line,
+				);
+			}
+			if (start.trimEnd() === '{') {
+				throw new FileFormatError(
+					`NDJSON: line ${line} holds only "{": the file looks like pretty-printed JSON, but NDJSON needs each object on one line`,
+					line,
+				);
+			}
 		}
 		first = false;
 		row++;
-		if (text.includes('\ufffd') && !bytes.includes(Buffer.from('\ufffd'))) {
-			return { row, line, endOffset, error: 'is not valid UTF-8 text' };
+		if (!isUtf8(bytes)) {
+			return {
+				row,
+				line,
+				endOffset,
+				cells: [text],
+				error: 'is not valid UTF-8 text: the file seems to be in another encoding (such as Windows-1252 or Latin-1); save it as UTF-8',
+			};
 		}
-		const parsed = parseLine(text);
-		return { row, line, endOffset, ...parsed };
+		// The line itself is the row's one cell: a rejected row is written back out as it was read.
+		return { row, line, endOffset, cells: [text], ...parseLine(text) };
 	};
 
-	for await (const chunk of stream as AsyncIterable<Buffer>) {
+	for await (const data of stream as AsyncIterable<Buffer | string>) {
+		const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+		if (chunk.length > 0) sawBytes = true;
 		let start = 0;
 		for (let index = chunk.indexOf(NEWLINE); index !== -1; index = chunk.indexOf(NEWLINE, start)) {
 			const piece = chunk.subarray(start, index);
@@ -83,5 +114,6 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 		const result = emit(Buffer.concat(pending), offset);
 		if (result) yield result;
 	}
-	if (row === 0) throw new FileFormatError('NDJSON: the file has no data rows');
+	if (!sawBytes) throw new FileFormatError('NDJSON: the file is empty');
+	if (row === 0) throw new FileFormatError('NDJSON: the file has no data rows (only blank lines)');
 }

@@ -387,12 +387,17 @@ export function toExecutionResult(command: CommandResult): ExecutionResult {
 		const output = run?.data?.main?.[outputIndex];
 		return Array.isArray(output) ? output : [];
 	};
+	const lastNodeExecuted = typeof resultData?.lastNodeExecuted === 'string' ? resultData.lastNodeExecuted : undefined;
+	// n8n 2.x serialises some node errors (the Code node's WrappedExecutionError) without their
+	// `node`; the execution stopped at the last node executed, which is the one that failed.
+	const executionError = toErrorInfo(resultData?.error);
+	if (executionError && executionError.node === undefined && lastNodeExecuted) executionError.node = lastNodeExecuted;
 	return {
 		status: raw && typeof raw.status === 'string' ? raw.status : 'no-output',
 		raw,
 		runData,
-		error: toErrorInfo(resultData?.error),
-		lastNodeExecuted: typeof resultData?.lastNodeExecuted === 'string' ? resultData.lastNodeExecuted : undefined,
+		error: executionError,
+		lastNodeExecuted,
 		nodeOutput: (nodeName, outputIndex = 0, runIndex = 0) => itemsOf(nodeName, outputIndex, runIndex).map((item) => item.json),
 		nodeItems: itemsOf,
 		nodeError: (nodeName) => {
