@@ -14,6 +14,8 @@ export function bodyText(body: unknown): string {
 }
 
 export function looksLikeHtml(body: unknown, contentType?: string): boolean {
+	// A JSON body is the API's own answer, whatever content type a server put on it.
+	if (body !== null && typeof parseMaybeJson(body) === 'object') return false;
 	if (contentType?.includes('text/html')) return true;
 	const text = bodyText(body).trimStart().slice(0, 100).toLowerCase();
 	return text.startsWith('<!doctype html') || text.startsWith('<html');
@@ -42,4 +44,19 @@ export function parseMaybeJson(body: unknown): unknown {
 	} catch {
 		return body;
 	}
+}
+
+/**
+ * Why a 2xx answer is not the platform's acknowledgement, naming what came instead; `expected`
+ * says what was looked for (e.g. \`"queued"\`).
+ */
+export function unexpectedSuccessMessage(
+	platform: string,
+	expected: string,
+	body: unknown,
+): string {
+	if (looksLikeHtml(body)) {
+		return `${platform} answered 2xx with an HTML page instead of ${expected} (a login page, a proxy or a wrong base URL?): the batch is not known to be accepted.`;
+	}
+	return `${platform} answered 2xx without ${expected} (${quote(bodyText(body)) || 'an empty body'}): the batch is not known to be accepted.`;
 }

@@ -22,11 +22,19 @@ export function compilePreparer(
 	const serialize = platform.delivery.serializeItem;
 	const keyOf = platform.delivery.mode === 'batch' ? platform.delivery.idempotencyKey : undefined;
 	return (record, index) => {
-		const mapped =
-			record !== null && typeof record === 'object' && !Array.isArray(record)
-				? platform.mapItem(record as IDataObject, itemOptions)
-				: record;
-		const validation = validate(mapped);
+		let mapped: unknown = record;
+		let unreadable: string | undefined;
+		if (record !== null && typeof record === 'object' && !Array.isArray(record)) {
+			try {
+				mapped = platform.mapItem(record as IDataObject, itemOptions);
+			} catch (error) {
+				// A record whose fields throw when read (a hostile proxy) is this record's problem.
+				unreadable = `could not be read: ${(error as Error)?.message ?? String(error)}`;
+			}
+		}
+		const validation = unreadable
+			? { ok: false as const, errors: [{ field: '(item)', reason: unreadable }] }
+			: validate(mapped);
 		if (!validation.ok) {
 			return {
 				ok: false,

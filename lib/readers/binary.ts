@@ -79,7 +79,11 @@ export type FileFormat = 'csv' | 'ndjson';
 export async function detectFormat(source: BinarySource, choice: string): Promise<FileFormat> {
 	if (choice === 'csv' || choice === 'ndjson') return choice;
 	const name = source.fileName.toLowerCase();
-	if (/\.(ndjson|jsonl|json)$/.test(name) || /ndjson|jsonl|x-json-stream/.test(source.mimeType ?? '')) return 'ndjson';
+	if (
+		/\.(ndjson|jsonl|json)$/.test(name) ||
+		/ndjson|jsonl|x-json-stream/.test(source.mimeType ?? '')
+	)
+		return 'ndjson';
 	if (/\.(csv|tsv|txt)$/.test(name) || /csv/.test(source.mimeType ?? '')) return 'csv';
 	const head = await source.open(0, Math.min(source.size, 4096));
 	let text = '';

@@ -62,7 +62,9 @@ function decodeCells(raw: RawCell[]): { cells: string[]; valid: boolean } {
 			cells[i] = cell;
 			continue;
 		}
-		const bytes = Buffer.isBuffer(cell) ? cell : Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
+		const bytes = Buffer.isBuffer(cell)
+			? cell
+			: Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
 		if (valid && !isUtf8(bytes)) valid = false;
 		cells[i] = bytes.toString('utf8');
 	}
@@ -112,7 +114,9 @@ function headerProblem(columns: string[], delimiter: string): string | undefined
 		seen.add(name);
 	}
 	if (columns.length === 1) {
-		const other = DELIMITER_CANDIDATES.find((candidate) => candidate !== delimiter && columns[0].includes(candidate));
+		const other = DELIMITER_CANDIDATES.find(
+			(candidate) => candidate !== delimiter && columns[0].includes(candidate),
+		);
 		if (other !== undefined) {
 			return (
 				`one column "${columns[0].slice(0, 60)}" found with delimiter ${JSON.stringify(delimiter)}: ` +
@@ -122,7 +126,10 @@ function headerProblem(columns: string[], delimiter: string): string | undefined
 	}
 	for (const name of columns) {
 		const parts = name.split('.');
-		if (parts.some((part) => UNSAFE_NAMES.has(part)) || (parts.length === 1 && name === '__proto__')) {
+		if (
+			parts.some((part) => UNSAFE_NAMES.has(part)) ||
+			(parts.length === 1 && name === '__proto__')
+		) {
 			return `column "${name}" is not allowed (__proto__, constructor and prototype cannot name a field)`;
 		}
 		if (parts.length > 1 && parts.some((part) => part === '')) {
@@ -135,7 +142,8 @@ function headerProblem(columns: string[], delimiter: string): string | undefined
 		const parts = name.split('.');
 		for (let i = 1; i < parts.length; i++) {
 			const prefix = parts.slice(0, i).join('.');
-			if (seen.has(prefix)) return `columns "${prefix}" and "${name}" both set the field "${prefix}"`;
+			if (seen.has(prefix))
+				return `columns "${prefix}" and "${name}" both set the field "${prefix}"`;
 		}
 	}
 	return undefined;
@@ -158,7 +166,8 @@ const SAMPLE_BYTES = 4096;
 
 /** Why the file's first bytes are not CSV text (NUL bytes, or not UTF-8), or undefined. */
 function binaryReason(sample: Buffer, truncated: boolean): string | undefined {
-	if (sample.includes(0)) return 'CSV: the file holds NUL bytes: it is not a CSV text file (binary data, or UTF-16 text without a byte order mark)';
+	if (sample.includes(0))
+		return 'CSV: the file holds NUL bytes: it is not a CSV text file (binary data, or UTF-16 text without a byte order mark)';
 	// A sample cut in the middle of a character is fine: drop up to 3 bytes of it.
 	for (let drop = 0; drop <= (truncated ? 3 : 0); drop++) {
 		if (isUtf8(sample.subarray(0, sample.length - drop))) return undefined;
@@ -167,8 +176,10 @@ function binaryReason(sample: Buffer, truncated: boolean): string | undefined {
 }
 
 function readHead(first: Buffer): Head | string {
-	if (first.length >= 3 && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) return { bom: 3, encoding: 'utf8' };
-	if (first.length >= 2 && first[0] === 0xff && first[1] === 0xfe) return { bom: 2, encoding: 'utf16le' };
+	if (first.length >= 3 && first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf)
+		return { bom: 3, encoding: 'utf8' };
+	if (first.length >= 2 && first[0] === 0xff && first[1] === 0xfe)
+		return { bom: 2, encoding: 'utf16le' };
 	if (first.length >= 2 && first[0] === 0xfe && first[1] === 0xff) {
 		return 'CSV: the file is UTF-16 big-endian text; save it as UTF-8';
 	}
@@ -234,7 +245,10 @@ export async function* readCsv(
 	let nextLine = 1;
 	let emptyLinesBefore = 0;
 	let records = 0;
-	const onRecord = (entry: { record: RawCell[]; info: { bytes: number; empty_lines: number } }): ParsedRecord => {
+	const onRecord = (entry: {
+		record: RawCell[];
+		info: { bytes: number; empty_lines: number };
+	}): ParsedRecord => {
 		const { record, info } = entry;
 		records++;
 		const startLine = nextLine + (info.empty_lines - emptyLinesBefore);
@@ -265,10 +279,18 @@ export async function* readCsv(
 	let failureLine = 1;
 	let formatProblem: FileFormatError | undefined;
 	try {
-		for await (const { cells, valid, startLine, endOffset } of parser as AsyncIterable<ParsedRecord>) {
+		for await (const {
+			cells,
+			valid,
+			startLine,
+			endOffset,
+		} of parser as AsyncIterable<ParsedRecord>) {
 			if (!columns) {
 				if (!valid) {
-					formatProblem = new FileFormatError(binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`, startLine);
+					formatProblem = new FileFormatError(
+						binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`,
+						startLine,
+					);
 					break;
 				}
 				const names = cells.map((name) => name.trim());
@@ -301,7 +323,12 @@ export async function* readCsv(
 			let size = 0;
 			for (const cell of cells) size += cell.length;
 			if (size > MAX_RECORD_CHARS) {
-				yield { row, line: startLine, endOffset, error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB` };
+				yield {
+					row,
+					line: startLine,
+					endOffset,
+					error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB`,
+				};
 				continue;
 			}
 			const fields: IDataObject = {};
@@ -324,11 +351,15 @@ export async function* readCsv(
 	if (formatProblem !== undefined) throw formatProblem;
 	if (failure !== undefined) {
 		const code = (failure as CsvError).code;
-		const known = typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
+		const known =
+			typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
 		if (!known) throw failure;
 		// Binary data often breaks the CSV syntax before its first line ends: say what the file is.
-		const binary = records === 0 && head.encoding === 'utf8' ? binaryReason(sample, truncated) : undefined;
-		throw binary !== undefined ? new FileFormatError(binary, 1) : describeCsvError(failure as CsvError, failureLine);
+		const binary =
+			records === 0 && head.encoding === 'utf8' ? binaryReason(sample, truncated) : undefined;
+		throw binary !== undefined
+			? new FileFormatError(binary, 1)
+			: describeCsvError(failure as CsvError, failureLine);
 	}
 	if (columns === undefined) throw new FileFormatError('CSV: the file is empty (no header row)');
 	if (row === 0) throw new FileFormatError('CSV: the file has a header row but no data rows');

@@ -18,11 +18,22 @@ function parseLine(text: string): { record?: IDataObject; error?: string } {
 	}
 	if (failure !== undefined) {
 		// JSON strings cannot hold a raw CR: one inside a line is a line ending NDJSON does not know.
-		const hint = text.includes('\r') ? '; its lines seem to end with a lone CR, but NDJSON lines end with LF or CRLF' : '';
-		return { error: `is not valid JSON (${failure.length > 200 ? `${failure.slice(0, 200)}…` : failure})${hint}` };
+		const hint = text.includes('\r')
+			? '; its lines seem to end with a lone CR, but NDJSON lines end with LF or CRLF'
+			: '';
+		return {
+			error: `is not valid JSON (${failure.length > 200 ? `${failure.slice(0, 200)}…` : failure})${hint}`,
+		};
 	}
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-		const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+		const got =
+			value === null
+				? 'null'
+				: Array.isArray(value)
+					? 'an array'
+					: typeof value === 'string'
+						? 'a string'
+						: `a ${typeof value}`;
 		return { error: `is ${got}, not a JSON object` };
 	}
 	return { record: value as IDataObject };
@@ -45,17 +56,25 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 
 	const emit = (bytes: Buffer, endOffset: number): FileRow | undefined => {
 		line++;
-		if (line === 1 && bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
+		if (
+			line === 1 &&
+			bytes.length >= 2 &&
+			((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+		) {
 			throw new FileFormatError('NDJSON: the file is UTF-16 text; save it as UTF-8', 1);
 		}
-		if (bytes.length > MAX_LINE_BYTES) throw new FileFormatError(`NDJSON: line ${line} is longer than 16 MB`, line);
+		if (bytes.length > MAX_LINE_BYTES)
+			throw new FileFormatError(`NDJSON: line ${line} is longer than 16 MB`, line);
 		let text = bytes.toString('utf8');
 		if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 		if (text.endsWith('\r')) text = text.slice(0, -1);
 		if (text.trim() === '') return undefined;
 		if (first) {
 			if (bytes.includes(0)) {
-				throw new FileFormatError(`NDJSON: line ${line} holds NUL bytes: the file is not JSON text (binary data?)`, line);
+				throw new FileFormatError(
+					`NDJSON: line ${line} holds NUL bytes: the file is not JSON text (binary data?)`,
+					line,
+				);
 			}
 			const start = text.trimStart();
 			if (start.startsWith('[')) {
@@ -79,7 +98,8 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 				line,
 				endOffset,
 				cells: [text],
-				error: 'is not valid UTF-8 text: the file seems to be in another encoding (such as Windows-1252 or Latin-1); save it as UTF-8',
+				error:
+					'is not valid UTF-8 text: the file seems to be in another encoding (such as Windows-1252 or Latin-1); save it as UTF-8',
 			};
 		}
 		// The line itself is the row's one cell: a rejected row is written back out as it was read.

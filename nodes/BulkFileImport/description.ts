@@ -95,7 +95,8 @@ export const bulkFileImportProperties: INodeProperties[] = [
 				name: 'delimiter',
 				type: 'string',
 				default: ',',
-				description: 'The character between fields of a CSV file (e.g. ; or a tab typed as \\t)',
+				description:
+					'The character between fields of a CSV file (e.g. ; or a tab typed as \\t). Not set: a tab for .tsv files, a comma otherwise.',
 			},
 			{
 				displayName: 'Output Rejected Rows as File',

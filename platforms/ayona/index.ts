@@ -7,6 +7,7 @@ import {
 	looksLikeHtml,
 	parseMaybeJson,
 	quote,
+	unexpectedSuccessMessage,
 } from '../../lib/errorBody';
 import type { FailedResponse, Platform } from '../types';
 import { compileAyonaValidator } from './rules';
@@ -99,7 +100,7 @@ export const ayona: Platform = {
 			const parsed = parseMaybeJson(body) as IDataObject | undefined;
 			return parsed && typeof parsed === 'object' && typeof parsed.message === 'string'
 				? undefined
-				: `Ayona answered 2xx without its confirmation message (${quote(bodyText(body)) || 'an empty body'}): the batch is not known to be accepted.`;
+				: unexpectedSuccessMessage('Ayona', 'its confirmation message', body);
 		},
 		buildBody(serializedItems, _credentials, options) {
 			return `{"source_id":${JSON.stringify(options.sourceId ?? '')},"payload":[${serializedItems.join(',')}]}`;

@@ -8,6 +8,7 @@ import {
 	looksLikeHtml,
 	parseMaybeJson,
 	quote,
+	unexpectedSuccessMessage,
 } from '../../lib/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
@@ -242,7 +243,7 @@ export const rimdian: Platform = {
 		checkAnswer: (body) =>
 			typeof body === 'string' && body.trim() === 'queued'
 				? undefined
-				: `Rimdian answered 2xx without "queued" (${quote(bodyText(body)) || 'an empty body'}): the batch is not known to be accepted.`,
+				: unexpectedSuccessMessage('Rimdian', '"queued"', body),
 		idempotencyKey,
 		// Rimdian skips a byte-identical item it has seen: re-sending one is harmless.
 		dedupesIdenticalItems: true,

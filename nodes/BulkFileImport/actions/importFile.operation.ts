@@ -12,9 +12,10 @@ import {
 import { importRows, toOutputItem } from './importRows';
 import { uploadFile } from './uploadFile';
 
-function delimiterOf(raw: unknown): string {
-	const text = typeof raw === 'string' && raw !== '' ? raw : ',';
-	return text === '\\t' ? '\t' : text;
+/** The delimiter the user set; unset, a tab for .tsv files and a comma otherwise. */
+function delimiterOf(raw: unknown, fileName: string): string {
+	if (typeof raw !== 'string' || raw === '') return /\.tsv$/i.test(fileName) ? '\t' : ',';
+	return raw === '\\t' ? '\t' : raw;
 }
 
 /** One output item per input file: its summary, and its rejected rows as a file when asked. */
@@ -34,7 +35,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				fromRow: Math.max(1, Math.floor((options.startAtRow as number | undefined) ?? 1)),
 				format: await detectFormat(source, this.getNodeParameter('fileFormat', index) as string),
 				csv: {
-					delimiter: delimiterOf(options.delimiter),
+					delimiter: delimiterOf(options.delimiter, source.fileName),
 					parseJsonCells: platform.id === 'rimdian',
 				},
 				platform,
@@ -94,20 +95,17 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 			);
 			if (outcome.fatal && !continueOnFail) {
 				const s = outcome.summary;
-				throw new NodeApiError(
-					this.getNode(),
-					{ message: outcome.fatal },
-					{
-						message: outcome.fatal,
-						itemIndex: index,
-						description:
-							`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
-							`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
-							(s.resumeFromRow
-								? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.`
-								: ''),
-					},
-				);
+				// NodeOperationError keeps the message as written; NodeApiError would swap a
+				// connection failure's for n8n's generic wording, losing which batch and why.
+				throw new NodeOperationError(this.getNode(), outcome.fatal, {
+					itemIndex: index,
+					description:
+						`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
+						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
+						(s.resumeFromRow
+							? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.`
+							: ''),
+				});
 			}
 			const binary = outcome.rejectedFile
 				? {

@@ -13,7 +13,12 @@ import {
 	type PreparedRow,
 	type RejectedRow,
 } from '../../../lib/fileRows';
-import type { BinarySource, FileRow, ReadResult } from '../../../lib/readers';
+import {
+	FileFormatError,
+	type BinarySource,
+	type FileRow,
+	type ReadResult,
+} from '../../../lib/readers';
 import type { ItemResult } from '../../../lib/results';
 import type { SendSettings } from '../../../lib/settings';
 import type { PlatformTransport } from '../../../lib/transport';
@@ -144,11 +149,23 @@ export async function importRows(
 		readResult,
 		() => skipped++,
 	);
+	// A file that breaks part-way (an unbalanced quote at line 152) must not hide the rows
+	// already sent: reading stops there, the batches in flight end, and the outcome says both.
+	let fileError: FileFormatError | undefined;
+	let lastRowRead = (file.fromRow ?? 1) - 1;
 	const counted = (async function* () {
-		for await (const row of rows) {
-			rowsRead++;
-			yield row;
+		let failure: unknown;
+		try {
+			for await (const row of rows) {
+				rowsRead++;
+				lastRowRead = row.index + 1;
+				yield row;
+			}
+		} catch (error) {
+			failure = error;
 		}
+		if (failure instanceof FileFormatError) fileError = failure;
+		else if (failure !== undefined) throw failure;
 	})();
 	const report = (item: PreparedItem, result: ItemResult) => {
 		const row = item as PreparedRow;
@@ -187,13 +204,25 @@ export async function importRows(
 	);
 	const invalid = rejections.invalid;
 	const noneAccepted = rowsRead > 0 && accepted === 0 && !fatal;
+	if (fileError) resumeFromRow = Math.min(resumeFromRow ?? Infinity, lastRowRead + 1);
+	// With nothing sent, the file's own error says it all; otherwise the user must learn that
+	// part of the file is in, and where to resume once the file is fixed.
+	const fileFailure = fileError
+		? accepted === 0
+			? fileError.message
+			: `${fileError.message}. ${accepted === 1 ? '1 row before it was' : `${accepted} rows before it were`} accepted: fix the file, then run again with "Start at Row" set to ${resumeFromRow}`
+		: undefined;
 	return {
 		summary: {
 			file: source.fileName,
 			format: file.format,
 			platform: settings.platform.id,
 			status:
-				failed + notSent > 0 ? 'partial' : invalid > 0 ? 'completedWithRejections' : 'completed',
+				fileError || failed + notSent > 0
+					? 'partial'
+					: invalid > 0
+						? 'completedWithRejections'
+						: 'completed',
 			rowsRead,
 			accepted,
 			invalid,
@@ -217,6 +246,7 @@ export async function importRows(
 		rejectedFile: rejections.file(),
 		// A file of which nothing got in is a failed import, not a success with rejections.
 		fatal:
+			fileFailure ??
 			fatal?.message ??
 			(noneAccepted
 				? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}`

@@ -167,15 +167,22 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		const firstFailed = final.findIndex((result) => result.status === 'failed');
 		const resumeFrom =
 			final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
+		const description =
+			`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
+			`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
+			`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
+			'or turn on "Continue On Fail" to get one result per item instead.';
+		const itemIndex = firstFailed >= 0 ? firstFailed : undefined;
+		if (fatal.status === undefined) {
+			// No HTTP answer (connection lost, time-out): NodeApiError would replace the message
+			// with n8n's generic wording and lose which batch failed and after how many retries.
+			throw new NodeOperationError(this.getNode(), fatal.message, { description, itemIndex });
+		}
 		throw new NodeApiError(this.getNode(), { message: fatal.message } as JsonObject, {
 			message: fatal.message,
-			description:
-				`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
-				`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
-				`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
-				'or turn on "Continue On Fail" to get one result per item instead.',
-			httpCode: fatal.status !== undefined ? String(fatal.status) : undefined,
-			itemIndex: firstFailed >= 0 ? firstFailed : undefined,
+			description,
+			httpCode: String(fatal.status),
+			itemIndex,
 		});
 	}
 	if (summary.retries > 0 || summary.possiblyDuplicated > 0) {
