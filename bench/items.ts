@@ -1,0 +1,264 @@
+/**
+ * bench:items — Import Items throughput into the sandbox's Rimdian API, 100,000 items, inside a
+ * real n8n, against:
+ *   (a) the ceiling: a plain Node client in this process (http.Agent keepAlive), the same
+ *       100-item batches (the node's bodies, built beforehand), 4 in flight (the node's defaults);
+ *   (b) Import Items (default options: batch 100, concurrency 4): the node's own time;
+ *   (c) what users build today: a Code node cutting the items into 100-item bodies -> the HTTP
+ *       Request node (v4.2, POST, header auth credential): Code time + HTTP Request time;
+ *   (d) the naive one: the HTTP Request node, one request per item, on 5,000 items, time x20.
+ * (b), (c) and (d) are three branches of one workflow fed by the same items, run one after the
+ * other (n8n's v1 order: top branch first); each round puts them in another order, and (a) runs
+ * before the n8n run in odd rounds and after it in even ones. BENCH_REPS rounds (3), medians.
+ *
+ *   npm run bench:items
+ *   BENCH_ITEMS=10000 BENCH_REPS=1 npm run bench:items
+ *   BENCH_HTTP_BODY=json|raw  (c)'s body: an object from the Code node sent as JSON, or a string
+ *                             sent raw as application/json (default raw: the faster one here)
+ *   BENCH_NAIVE_ITEMS=5000
+ */
+import {
+	chain,
+	credentialRef,
+	envNumber,
+	fatal,
+	HEADER_AUTH_CREDENTIAL,
+	itemSourceNodes,
+	loadNow,
+	log,
+	mb,
+	median,
+	nodeTime,
+	num,
+	postBodiesKeepAlive,
+	printMachine,
+	rimdianBodies,
+	rimdianUser,
+	rimdianUsersJson,
+	RIMDIAN_WORKSPACE,
+	saveResults,
+	startN8n,
+	startSandboxProcess,
+	summaryLine,
+	table,
+	type BenchRun,
+	type Workflow,
+} from './lib';
+
+const BATCH = 100;
+const CONCURRENCY = 4;
+
+type Contender = 'b' | 'c' | 'd';
+const LABEL: Record<'a' | Contender, string> = {
+	a: '(a) plain Node client, keep-alive (ceiling)',
+	b: '(b) Import Items',
+	c: '(c) Code -> HTTP Request (100-item bodies)',
+	d: '(d) HTTP Request per item (x scaled)',
+};
+
+/** One workflow: the item source, then the three branches in the given top-to-bottom order. */
+function workflowFor(order: Contender[], file: string, sandboxUrl: string, naiveItems: number, rawBody: boolean): Workflow {
+	const base = chain(`bench items ${order.join('')}`, itemSourceNodes(file));
+	const httpNode = (name: string, body: Record<string, unknown>) => ({
+		name,
+		type: 'n8n-nodes-base.httpRequest',
+		typeVersion: 4.2,
+		credentials: { httpHeaderAuth: { id: HEADER_AUTH_CREDENTIAL, name: HEADER_AUTH_CREDENTIAL } },
+		parameters: {
+			method: 'POST',
+			url: `${sandboxUrl}/data`,
+			authentication: 'genericCredentialType',
+			genericAuthType: 'httpHeaderAuth',
+			sendBody: true,
+			...body,
+			options: {},
+		},
+	});
+	const chunkCode = rawBody
+		? `const all = $input.all();\nconst out = [];\nfor (let i = 0; i < all.length; i += ${BATCH}) {\n  const items = all.slice(i, i + ${BATCH}).map((item) => ({ kind: 'user', user: item.json }));\n  out.push({ json: { body: JSON.stringify({ workspace_id: '${RIMDIAN_WORKSPACE}', items }) } });\n}\nreturn out;`
+		: `const all = $input.all();\nconst out = [];\nfor (let i = 0; i < all.length; i += ${BATCH}) {\n  const items = all.slice(i, i + ${BATCH}).map((item) => ({ kind: 'user', user: item.json }));\n  out.push({ json: { body: { workspace_id: '${RIMDIAN_WORKSPACE}', items } } });\n}\nreturn out;`;
+	const lastX = 660;
+	const branches: Record<Contender, Array<Record<string, unknown>>> = {
+		b: [
+			{
+				name: 'Import Items',
+				type: 'n8n-nodes-data-import.importItems',
+				typeVersion: 1,
+				parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: {} },
+				credentials: credentialRef('sandboxRimdian'),
+			},
+		],
+		c: [
+			{ name: 'Code: 100-item bodies', type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { jsCode: chunkCode } },
+			httpNode(
+				'HTTP Request (bodies)',
+				rawBody
+					? { contentType: 'raw', rawContentType: 'application/json', body: '={{ $json.body }}' }
+					: { specifyBody: 'json', jsonBody: '={{ $json.body }}' },
+			),
+		],
+		d: [
+			{ name: `First ${naiveItems}`, type: 'n8n-nodes-base.limit', typeVersion: 1, parameters: { maxItems: naiveItems } },
+			httpNode(
+				'HTTP Request (per item)',
+				{ specifyBody: 'json', jsonBody: `={{ { workspace_id: '${RIMDIAN_WORKSPACE}', items: [{ kind: 'user', user: $json }] } }}` },
+			),
+		],
+	};
+	const connections = base.connections as Record<string, { main: Array<Array<{ node: string; type: string; index: number }>> }>;
+	connections.Items = { main: [[]] };
+	order.forEach((contender, row) => {
+		const nodes = branches[contender];
+		nodes.forEach((node, column) => {
+			node.position = [lastX + column * 220, row * 200];
+			base.nodes.push(node);
+			if (column === 0) connections.Items.main[0].push({ node: node.name as string, type: 'main', index: 0 });
+			else connections[nodes[column - 1].name as string] = { main: [[{ node: node.name as string, type: 'main', index: 0 }]] };
+		});
+	});
+	return base;
+}
+
+interface Round {
+	round: number;
+	order: string;
+	ms: Record<'a' | Contender, number>;
+	detail: Record<string, number>;
+	connections: Record<string, number>;
+	n8nWallMs: number;
+	n8nPeakBytes: number;
+}
+
+async function main(): Promise<void> {
+	const items = Math.round(envNumber('BENCH_ITEMS', 100_000));
+	const naiveItems = Math.min(items, Math.round(envNumber('BENCH_NAIVE_ITEMS', 5_000)));
+	const reps = Math.round(envNumber('BENCH_REPS', 3));
+	const rawBody = (process.env.BENCH_HTTP_BODY ?? 'raw') !== 'json';
+	const scale = items / naiveItems;
+	const info = printMachine(`bench:items — ${num(items)} Rimdian users: Import Items vs a keep-alive client, Code -> HTTP Request, HTTP Request per item; ${reps} rounds`);
+	const file = await rimdianUsersJson(items);
+	const users = Array.from({ length: items }, (_, i) => rimdianUser(i));
+	const bodies = rimdianBodies(users, BATCH);
+
+	const sandbox = await startSandboxProcess();
+	const bench = await startN8n(sandbox.url);
+	try {
+		const orders: Contender[][] = [
+			['b', 'c', 'd'],
+			['c', 'd', 'b'],
+			['d', 'b', 'c'],
+		];
+		const workflows = orders.map((order) => workflowFor(order, file, sandbox.url, naiveItems, rawBody));
+		await bench.importWorkflows(workflows);
+
+		const rounds: Round[] = [];
+		for (let round = 1; round <= reps; round++) {
+			const workflow = workflows[(round - 1) % workflows.length];
+			const order = orders[(round - 1) % orders.length];
+			const row: Partial<Round> = { round, ms: {} as Round['ms'], detail: {}, connections: {} };
+			const ceiling = async () => {
+				await sandbox.reset();
+				const result = await postBodiesKeepAlive(sandbox.url, bodies, CONCURRENCY);
+				const stats = await sandbox.stats();
+				if (stats.rimdian.itemsStored !== items) fatal(`(a) the sandbox stored ${stats.rimdian.itemsStored} items, expected ${items}`);
+				(row.ms as Round['ms']).a = result.ms;
+				(row.connections as Record<string, number>).a = result.sockets;
+			};
+			const inN8n = async () => {
+				await sandbox.reset();
+				const run: BenchRun = await bench.run(workflow.id, 1_200_000);
+				const time = (node: string) => nodeTime(run, node, `round ${round}, node ${node}`);
+				const ms = row.ms as Round['ms'];
+				const detail = row.detail as Record<string, number>;
+				ms.b = time('Import Items');
+				detail.code = time('Code: 100-item bodies');
+				detail.httpBodies = time('HTTP Request (bodies)');
+				ms.c = detail.code + detail.httpBodies;
+				detail.naive = time('HTTP Request (per item)');
+				ms.d = detail.naive * scale;
+				detail.source = time('Extract From File') + time('Items') + time('Read File');
+				row.n8nWallMs = run.wallMs;
+				row.n8nPeakBytes = run.process.peakBytes;
+				// The branches must have run one after the other, in the order of this round.
+				const first: Record<Contender, string> = { b: 'Import Items', c: 'Code: 100-item bodies', d: `First ${naiveItems}` };
+				const starts = order.map((contender) => run.nodes[first[contender]]?.startTime ?? Number.NaN);
+				if (!starts.every((start, i) => i === 0 || start > starts[i - 1])) log(`note: branches did not run in the order ${order.join(',')}: ${starts.join(', ')}`);
+				// Everything must have arrived: b and c send every item, d one request per item.
+				const counts = {
+					importItems: run.nodes['Import Items']?.items,
+					httpBodies: run.nodes['HTTP Request (bodies)']?.items,
+					naive: run.nodes['HTTP Request (per item)']?.items,
+				};
+				const stats = await sandbox.stats();
+				const expectedItems = items * 2 + naiveItems;
+				const expectedRequests = Math.ceil(items / BATCH) * 2 + naiveItems;
+				const refused = Object.entries(stats.requestsByStatus).filter(([status]) => status !== '200');
+				if (
+					stats.rimdian.itemsReceived !== expectedItems ||
+					stats.rimdian.requestsAccepted !== expectedRequests ||
+					refused.length > 0 ||
+					counts.importItems !== items ||
+					counts.httpBodies !== Math.ceil(items / BATCH) ||
+					counts.naive !== naiveItems
+				) {
+					fatal(
+						`round ${round}: not everything arrived: sandbox received ${stats.rimdian.itemsReceived} items in ${stats.rimdian.requestsAccepted} ` +
+							`accepted requests (expected ${expectedItems} in ${expectedRequests}), answers ${JSON.stringify(stats.requestsByStatus)}, ` +
+							`node outputs ${JSON.stringify(counts)}`,
+					);
+				}
+			};
+			if (round % 2 === 1) {
+				await ceiling();
+				await inN8n();
+			} else {
+				await inN8n();
+				await ceiling();
+			}
+			row.order = order.join('');
+			rounds.push(row as Round);
+			const ms = row.ms as Round['ms'];
+			log(
+				`round ${round} (n8n branch order ${order.join(',')}): a ${num(ms.a)} ms, b ${num(ms.b)} ms, c ${num(ms.c)} ms, d ${num(ms.d)} ms (x${num(scale, 1)}), load ${loadNow()}`,
+			);
+		}
+
+		const med = (contender: 'a' | Contender) => median(rounds.map((r) => r.ms[contender]));
+		const ceilingMs = med('a');
+		log('');
+		table(
+			['contender', 'median ms', 'items/s', 'x of ceiling (rate)', 'rounds ms'],
+			(['a', 'b', 'c', 'd'] as const).map((contender) => [
+				LABEL[contender],
+				num(med(contender)),
+				num(items / (med(contender) / 1000)),
+				(ceilingMs / med(contender)).toFixed(2),
+				rounds.map((r) => num(r.ms[contender])).join(' / '),
+			]),
+		);
+		log('');
+		const detail = (key: string) => num(median(rounds.map((r) => r.detail[key])));
+		log(`(c) split: Code ${detail('code')} ms + HTTP Request ${detail('httpBodies')} ms; (d) measured ${detail('naive')} ms on ${num(naiveItems)} items`);
+		log(`item source (Read File + Extract From File + Split Out), not counted: ${detail('source')} ms`);
+		log(`TCP connections opened by (a): ${num(median(rounds.map((r) => r.connections.a)))} for ${num(bodies.length)} requests (n8n's helpers open one per request: see bench:concurrency)`);
+		log(`n8n run: wall ${num(median(rounds.map((r) => r.n8nWallMs)))} ms, peak RSS ${num(mb(median(rounds.map((r) => r.n8nPeakBytes))))} MiB`);
+		const ratio = ceilingMs / med('b');
+		log(
+			`goal: Import Items >= 0.8x of the ceiling: ${ratio >= 0.8 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); ` +
+				`vs (c) ${(med('c') / med('b')).toFixed(2)}x faster, vs (d) ${(med('d') / med('b')).toFixed(2)}x faster`,
+		);
+		log(`load at end: ${loadNow()}`);
+		saveResults('items', {
+			machine: info,
+			config: { items, naiveItems, reps, batch: BATCH, concurrency: CONCURRENCY, httpBody: rawBody ? 'raw' : 'json' },
+			rounds,
+			medians: { a: ceilingMs, b: med('b'), c: med('c'), d: med('d') },
+		});
+		summaryLine(`bench:items (${num(items)} items, Import Items)`, items / (med('b') / 1000), 'items/s', ratio, 'plain keep-alive client');
+	} finally {
+		await bench.dispose();
+		await sandbox.stop();
+	}
+}
+
+main().catch((error: unknown) => fatal((error as Error)?.stack ?? String(error)));

@@ -1,0 +1,861 @@
+/**
+ * What the benchmarks share: machine facts, env knobs, test data files (generated once under
+ * .tmp/bench-data/), the sandbox as its own process, a real n8n with this package, process memory
+ * and CPU sampling from /proc, medians, the summary line and the raw results (.tmp/bench-results/).
+ *
+ * Benchmarks print; they do not assert, except that the data arrived (`fatal` exits non-zero).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+import { canonicalJson } from '../lib/canonicalJson';
+import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../sandbox/defaults';
+import type { Sandbox, SandboxStats } from '../sandbox/server';
+import { createN8n, findFreePort, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';
+import { sandboxCredentials } from '../test/e2e/setup';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+export const DATA_DIR = path.join(REPO_ROOT, '.tmp', 'bench-data');
+export const RESULTS_DIR = path.join(REPO_ROOT, '.tmp', 'bench-results');
+export const PACKAGE = 'n8n-nodes-data-import';
+export { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY };
+
+// ---------------------------------------------------------------------------------------------
+// Knobs, printing, statistics
+// ---------------------------------------------------------------------------------------------
+
+/** A positive number from the environment, else the default. */
+export function envNumber(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (raw === undefined || raw.trim() === '') return fallback;
+	const value = Number(raw.replace(/_/g, ''));
+	if (!Number.isFinite(value) || value <= 0) fatal(`${name}=${raw} is not a positive number`);
+	return value;
+}
+
+export function envList(name: string, fallback: number[]): number[] {
+	const raw = process.env[name];
+	if (raw === undefined || raw.trim() === '') return fallback;
+	const list = raw.split(',').map((part) => Number(part.trim().replace(/_/g, '')));
+	if (list.some((value) => !Number.isFinite(value) || value <= 0)) fatal(`${name}=${raw} is not a list of positive numbers`);
+	return list;
+}
+
+/** Synchronous clean-ups run however the process ends (a failed benchmark exits at once). */
+const exitCleanups = new Set<() => void>();
+process.on('exit', () => {
+	for (const cleanup of exitCleanups) {
+		try {
+			cleanup();
+		} catch {
+			// best effort
+		}
+	}
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+export function onExit(cleanup: () => void): () => void {
+	exitCleanups.add(cleanup);
+	return () => exitCleanups.delete(cleanup);
+}
+
+/** Says loudly that a benchmark cannot be trusted, and exits non-zero. */
+export function fatal(message: string): never {
+	const bar = '!'.repeat(78);
+	process.stderr.write(`\n${bar}\nBENCHMARK FAILED: ${message}\n${bar}\n`);
+	process.exit(1);
+}
+
+export function median(values: number[]): number {
+	const finite = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+	if (finite.length === 0) return Number.NaN;
+	const middle = Math.floor(finite.length / 2);
+	return finite.length % 2 === 1 ? finite[middle] : (finite[middle - 1] + finite[middle]) / 2;
+}
+
+/** A number with thousands separators and at most `digits` decimals. */
+export function num(value: number, digits = 0): string {
+	if (!Number.isFinite(value)) return String(value);
+	return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export const mb = (bytes: number) => bytes / (1024 * 1024);
+
+export function log(line = ''): void {
+	process.stdout.write(`${line}\n`);
+}
+
+/** A small fixed-width table. */
+export function table(header: string[], rows: Array<Array<string | number>>): void {
+	const cells = [header, ...rows.map((row) => row.map(String))];
+	const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+	const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
+	log(line(cells[0]));
+	log(widths.map((width) => '-'.repeat(width)).join('  '));
+	for (const row of cells.slice(1)) log(line(row));
+}
+
+/** The one line a benchmark ends with: `<name>: <value> <unit>, <ratio>x vs <baseline>`. */
+export function summaryLine(name: string, value: number, unit: string, ratio: number, baseline: string, digits = 0): string {
+	const line = `${name}: ${num(value, digits)} ${unit}, ${ratio.toFixed(2)}x vs ${baseline}`;
+	log(line);
+	return line;
+}
+
+export function timer(): () => number {
+	const started = process.hrtime.bigint();
+	return () => Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Machine
+// ---------------------------------------------------------------------------------------------
+
+export interface MachineInfo {
+	nproc: number;
+	cpu: string;
+	memTotalGb: number;
+	freeH: string;
+	node: string;
+	loadavg: number[];
+	uptime: string;
+}
+
+function shell(command: string, args: string[]): string {
+	try {
+		return execFileSync(command, args, { encoding: 'utf8' }).trim();
+	} catch {
+		return '';
+	}
+}
+
+export function machine(): MachineInfo {
+	return {
+		nproc: Number(shell('nproc', [])) || os.cpus().length,
+		cpu: os.cpus()[0]?.model ?? 'unknown',
+		memTotalGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+		freeH: shell('free', ['-h']),
+		node: process.version,
+		loadavg: os.loadavg().map((value) => Math.round(value * 100) / 100),
+		uptime: shell('uptime', []),
+	};
+}
+
+export function loadNow(): string {
+	return os
+		.loadavg()
+		.map((value) => value.toFixed(2))
+		.join(' ');
+}
+
+export function printMachine(title: string): MachineInfo {
+	const info = machine();
+	log(`== ${title}`);
+	log(`machine: ${info.nproc} cores (${info.cpu}), ${info.memTotalGb} GB RAM, node ${info.node}`);
+	log(`load (1/5/15 min) at start: ${loadNow()}   [${info.uptime}]`);
+	return info;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------------------------
+
+export function saveResults(name: string, data: Record<string, unknown>): string {
+	fs.mkdirSync(RESULTS_DIR, { recursive: true });
+	const file = path.join(RESULTS_DIR, `${name}.json`);
+	const body = { benchmark: name, finishedAt: new Date().toISOString(), loadAtEnd: os.loadavg(), ...data };
+	fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
+	log(`raw results: ${path.relative(REPO_ROOT, file)}`);
+	return file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data (generated once, reused while its name matches)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A data file under .tmp/bench-data, written by `lines(i)` (one call per chunk index, each returning
+ * text, undefined when done), through a `.partial` file renamed at the end so that an interrupted
+ * generation is never reused.
+ */
+export async function dataFile(name: string, chunk: (index: number) => string | undefined): Promise<string> {
+	fs.mkdirSync(DATA_DIR, { recursive: true });
+	const file = path.join(DATA_DIR, name);
+	if (fs.existsSync(file)) return file;
+	const partial = `${file}.${process.pid}.partial`;
+	const elapsed = timer();
+	log(`generating ${path.relative(REPO_ROOT, file)} (once)…`);
+	const out = fs.createWriteStream(partial, { highWaterMark: 4 * 1024 * 1024 });
+	const failed = new Promise<never>((_, reject) => out.once('error', reject));
+	for (let index = 0; ; index++) {
+		const text = chunk(index);
+		if (text === undefined) break;
+		if (!out.write(text)) await Promise.race([new Promise<void>((resolve) => out.once('drain', () => resolve())), failed]);
+	}
+	await new Promise<void>((resolve, reject) => {
+		out.once('error', reject);
+		out.end(() => resolve());
+	});
+	fs.renameSync(partial, file);
+	log(`  ${num(mb(fs.statSync(file).size), 1)} MiB in ${num(elapsed() / 1000, 1)} s`);
+	return file;
+}
+
+const DAY = 86_400_000;
+const BASE_DATE = Date.UTC(2023, 0, 1);
+const pad = (value: number, width: number) => String(value).padStart(width, '0');
+
+/** A Userpilot date as the API writes it: `YYYY-MM-DD HH:mm:ss.ffffff`, UTC. */
+export function userpilotDate(i: number): string {
+	return `${new Date(BASE_DATE + (i % 500) * DAY + (i % 86_400) * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${pad(i % 1_000_000, 6)}`;
+}
+
+/** One valid Userpilot NDJSON row (about 190 bytes). */
+export function userpilotNdjsonRow(i: number): string {
+	const user = `user-${pad(i, 8)}`;
+	switch (i % 4) {
+		case 0:
+			return `{"event_type":"identify_user","source":"backend-http-import","user_id":"${user}","company_id":"company-${pad(i % 5000, 5)}","inserted_at":"${userpilotDate(i)}","metadata":{"plan":"pro","seats":${i % 50}}}\n`;
+		case 1:
+			return `{"event_type":"track","event_name":"exported_report","source":"backend-http","user_id":"${user}","inserted_at":"${userpilotDate(i)}","metadata":{"format":"csv","rows":${i % 1000}}}\n`;
+		case 2:
+			return `{"event_type":"page_view","source":"backend-http-import","user_id":"${user}","hostname":"app.example.com","pathname":"/reports/${i % 100}","inserted_at":"${userpilotDate(i)}"}\n`;
+		default:
+			return `{"event_type":"track","event_name":"created_project","source":"backend-http-import","user_id":"${user}","inserted_at":"${userpilotDate(i)}","metadata":{}}\n`;
+	}
+}
+
+/**
+ * An NDJSON file of Userpilot rows of at most `maxBytes` (Userpilot's limit is 1 GB, so a file of
+ * 1,000,000,000 bytes goes as one job; the node splits only above it).
+ */
+export async function userpilotNdjsonFile(maxBytes: number): Promise<{ file: string; rows: number; bytes: number }> {
+	const name = `userpilot-${maxBytes}.ndjson`;
+	const metaFile = path.join(DATA_DIR, `${name}.meta.json`);
+	let rows = 0;
+	let bytes = 0;
+	const file = await dataFile(name, () => {
+		if (bytes >= maxBytes) return undefined;
+		let text = '';
+		for (let n = 0; n < 20_000; n++) {
+			const line = userpilotNdjsonRow(rows);
+			if (bytes + line.length > maxBytes) {
+				bytes = maxBytes; // full: stop after this chunk
+				break;
+			}
+			text += line;
+			bytes += line.length;
+			rows++;
+		}
+		return text === '' ? undefined : text;
+	});
+	if (rows > 0) fs.writeFileSync(metaFile, JSON.stringify({ rows }));
+	const size = fs.statSync(file).size;
+	const meta = fs.existsSync(metaFile) ? (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { rows: number }) : { rows: -1 };
+	return { file, rows: meta.rows, bytes: size };
+}
+
+/** A Rimdian users CSV: external_id,is_authenticated,created_at,email,first_name. */
+export async function rimdianUsersCsv(rows: number): Promise<string> {
+	const chunkRows = 20_000;
+	return await dataFile(`rimdian-users-${rows}.csv`, (index) => {
+		const from = index * chunkRows;
+		if (from >= rows) return undefined;
+		let text = index === 0 ? 'external_id,is_authenticated,created_at,email,first_name\n' : '';
+		for (let i = from; i < Math.min(rows, from + chunkRows); i++) {
+			const created = new Date(BASE_DATE + (i % 400) * DAY + (i % 86_400) * 1000).toISOString().slice(0, 19);
+			text += `csv-user-${pad(i, 8)},${i % 3 === 0 ? 'false' : 'true'},${created}Z,user${i}@example.com,First${i % 997}\n`;
+		}
+		return text;
+	});
+}
+
+/** A Rimdian user item (the JSON of one n8n item, as Import Items gets it). */
+export function rimdianUser(i: number): Record<string, unknown> {
+	return {
+		external_id: `item-user-${pad(i, 8)}`,
+		is_authenticated: i % 3 !== 0,
+		created_at: `${new Date(BASE_DATE + (i % 400) * DAY + (i % 86_400) * 1000).toISOString().slice(0, 19)}Z`,
+		email: `user${i}@example.com`,
+		first_name: `First${i % 997}`,
+	};
+}
+
+/** A JSON array of `rows` Rimdian users (rimdianUser(0..rows-1)), for n8n's Extract From File. */
+export async function rimdianUsersJson(rows: number): Promise<string> {
+	const chunkRows = 20_000;
+	const chunks = Math.ceil(rows / chunkRows);
+	return await dataFile(`rimdian-users-${rows}.json`, (index) => {
+		if (index > chunks) return undefined;
+		if (index === chunks) return rows === 0 ? '[]' : ']';
+		const from = index * chunkRows;
+		const parts: string[] = [];
+		for (let i = from; i < Math.min(rows, from + chunkRows); i++) parts.push(JSON.stringify(rimdianUser(i)));
+		return `${from === 0 ? '[' : ','}${parts.join(',')}`;
+	});
+}
+
+/**
+ * Nodes that turn that JSON file into one n8n item per user, fast and as plain objects: Read/Write
+ * Files from Disk -> Extract From File (JSON; encoding given, else n8n runs charset detection over
+ * the whole file) -> Split Out. (A Code node returning 100,000 items takes tens of seconds and
+ * hands on sandbox-proxied objects, which slow every node after it.)
+ */
+export function itemSourceNodes(file: string) {
+	return [
+		readFileNode(file),
+		{
+			name: 'Extract From File',
+			type: 'n8n-nodes-base.extractFromFile',
+			typeVersion: 1,
+			parameters: { operation: 'fromJson', options: { encoding: 'utf8' } },
+		},
+		{ name: 'Items', type: 'n8n-nodes-base.splitOut', typeVersion: 1, parameters: { fieldToSplitOut: 'data', options: {} } },
+	];
+}
+
+/** A Userpilot events CSV (metadata as a JSON cell), every row valid. */
+export async function userpilotCsv(rows: number): Promise<string> {
+	const chunkRows = 20_000;
+	return await dataFile(`userpilot-events-${rows}.csv`, (index) => {
+		const from = index * chunkRows;
+		if (from >= rows) return undefined;
+		let text = index === 0 ? 'event_type,event_name,source,user_id,company_id,hostname,pathname,inserted_at,screen_width,metadata\n' : '';
+		for (let i = from; i < Math.min(rows, from + chunkRows); i++) {
+			const user = `user-${pad(i, 8)}`;
+			const at = userpilotDate(i);
+			switch (i % 4) {
+				case 0:
+					text += `identify_user,,backend-http-import,${user},company-${pad(i % 5000, 5)},,,${at},,"{""plan"":""pro"",""seats"":${i % 50}}"\n`;
+					break;
+				case 1:
+					text += `track,exported_report,backend-http,${user},,,,${at},,"{""format"":""csv""}"\n`;
+					break;
+				case 2:
+					text += `page_view,,backend-http-import,${user},,app.example.com,/reports/${i % 100},${at},1440,\n`;
+					break;
+				default:
+					text += `track,created_project,,${user},,,,${at.slice(0, 19)},,{}\n`;
+			}
+		}
+		return text;
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc: memory and CPU of a process
+// ---------------------------------------------------------------------------------------------
+
+const CLK_TCK = Number(shell('getconf', ['CLK_TCK'])) || 100;
+
+/** utime + stime of a process in ms, or undefined once it is gone. */
+export function cpuMsOf(pid: number): number | undefined {
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+	} catch {
+		return undefined;
+	}
+}
+
+/** VmRSS and VmHWM of a process in bytes, or undefined once it is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+	try {
+		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+		const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+		if (!rss || !hwm) return undefined;
+		return { rss: Number(rss[1]) * 1024, hwm: Number(hwm[1]) * 1024 };
+	} catch {
+		return undefined;
+	}
+}
+
+export interface ProcessSample {
+	pid: number;
+	/** Highest VmHWM / VmRSS seen, bytes. */
+	peakBytes: number;
+	/** Last CPU time seen (utime + stime), ms. */
+	cpuMs: number;
+	samples: number;
+}
+
+/**
+ * Samples a process every `intervalMs`: VmRSS and VmHWM from /proc/<pid>/status, CPU time from
+ * /proc/<pid>/stat. VmHWM is the kernel's own high-water mark, so a peak between two samples is
+ * not missed (only growth in the last < intervalMs before the process exits).
+ */
+export function sampleProcess(pid: number, intervalMs = 50): { stop(): ProcessSample } {
+	const sample: ProcessSample = { pid, peakBytes: 0, cpuMs: 0, samples: 0 };
+	const tick = () => {
+		const memory = memoryOf(pid);
+		const cpu = cpuMsOf(pid);
+		if (memory) {
+			sample.samples++;
+			sample.peakBytes = Math.max(sample.peakBytes, memory.hwm, memory.rss);
+		}
+		if (cpu !== undefined) sample.cpuMs = cpu;
+	};
+	tick();
+	const handle = setInterval(tick, intervalMs);
+	return {
+		stop() {
+			clearInterval(handle);
+			return sample;
+		},
+	};
+}
+
+/** This process's RSS, sampled every `intervalMs`; `stop()` gives the peak above the level at start. */
+export function sampleSelf(intervalMs = 50): { stop(): { baseBytes: number; peakBytes: number; growthBytes: number } } {
+	const baseBytes = process.memoryUsage.rss();
+	let peakBytes = baseBytes;
+	const handle = setInterval(() => {
+		peakBytes = Math.max(peakBytes, process.memoryUsage.rss());
+	}, intervalMs);
+	return {
+		stop() {
+			clearInterval(handle);
+			peakBytes = Math.max(peakBytes, process.memoryUsage.rss());
+			return { baseBytes, peakBytes, growthBytes: peakBytes - baseBytes };
+		},
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox as its own process
+// ---------------------------------------------------------------------------------------------
+
+export interface SandboxProcess {
+	url: string;
+	port: number;
+	pid: number;
+	child: ChildProcess;
+	admin<T = unknown>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T>;
+	reset(): Promise<void>;
+	configure(patch: Record<string, unknown>): Promise<void>;
+	stats(): Promise<SandboxStats>;
+	/** CPU time the sandbox process has used so far, ms. */
+	cpuMs(): number;
+	stop(): Promise<void>;
+}
+
+/**
+ * `node --import tsx sandbox/main.ts --port N` in its own process (what `npx tsx sandbox/main.ts`
+ * runs, without npx's extra process), so its CPU is neither in n8n's process nor in the bench's.
+ */
+export async function startSandboxProcess(options: { jobStepMs?: number; maxOldSpaceMb?: number } = {}): Promise<SandboxProcess> {
+	const port = await findFreePort();
+	const args = [
+		`--max-old-space-size=${options.maxOldSpaceMb ?? 8192}`,
+		'--import',
+		'tsx',
+		path.join(REPO_ROOT, 'sandbox', 'main.ts'),
+		'--port',
+		String(port),
+	];
+	if (options.jobStepMs !== undefined) args.push('--job-step-ms', String(options.jobStepMs));
+	const env = { ...process.env };
+	delete env.NODE_OPTIONS;
+	const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	let output = '';
+	child.stdout?.setEncoding('utf8');
+	child.stderr?.setEncoding('utf8');
+	child.stdout?.on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
+	child.stderr?.on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
+	const deadline = Date.now() + 60_000;
+	while (!output.includes('sandbox listening on')) {
+		if (child.exitCode !== null) fatal(`the sandbox exited at start:\n${output}`);
+		if (Date.now() > deadline) {
+			child.kill('SIGKILL');
+			fatal(`the sandbox did not start within 60 s:\n${output}`);
+		}
+		await sleep(50);
+	}
+	const url = `http://127.0.0.1:${port}`;
+	const admin = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
+		const response = await fetch(`${url}/__sandbox${route}`, {
+			method,
+			headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+			body: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await response.text();
+		if (!response.ok) throw new Error(`sandbox ${method} ${route}: ${response.status} ${text}`);
+		return JSON.parse(text) as T;
+	};
+	const pid = child.pid as number;
+	const forget = onExit(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+	child.once('exit', forget);
+	return {
+		url,
+		port,
+		pid,
+		child,
+		admin,
+		reset: async () => void (await admin('POST', '/reset')),
+		configure: async (patch) => void (await admin('POST', '/config', patch)),
+		stats: async () => await admin<SandboxStats>('GET', '/stats'),
+		cpuMs: () => cpuMsOf(pid) ?? Number.NaN,
+		async stop() {
+			if (child.exitCode !== null || child.signalCode !== null) return;
+			const exited = new Promise((resolve) => child.once('exit', resolve));
+			child.kill('SIGTERM');
+			const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+			if (!done) child.kill('SIGKILL');
+		},
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real n8n with this package
+// ---------------------------------------------------------------------------------------------
+
+export interface BenchN8n {
+	n8n: N8nInstance;
+	/** Imports workflows (ids kept) in one n8n process. */
+	importWorkflows(workflows: Workflow[]): Promise<void>;
+	/** `n8n execute`, its process sampled every 50 ms. */
+	run(workflowId: string, timeoutMs?: number): Promise<BenchRun>;
+	dispose(): Promise<void>;
+}
+
+export interface Workflow {
+	id: string;
+	name: string;
+	nodes: Array<Record<string, unknown>>;
+	connections: Record<string, unknown>;
+	settings?: Record<string, unknown>;
+	[key: string]: unknown;
+}
+
+/** A header-auth credential for the plain HTTP Request contenders. */
+export const HEADER_AUTH_CREDENTIAL = 'benchRimdianHeader';
+
+export interface NodeRun {
+	/** When the node started (ms since epoch), to check the order branches ran in. */
+	startTime?: number;
+	executionTime?: number;
+	executionStatus?: string;
+	/** Items on the node's first output (counted while reading the output). */
+	items: number;
+}
+
+/** What one `n8n execute` gave: read from its output file, line by line (it may be huge). */
+export interface BenchRun {
+	/** n8n's execution status, or 'no-output' when no execution JSON was printed. */
+	status: string;
+	nodes: Record<string, NodeRun>;
+	/** The execution's error message, if any. */
+	error?: string;
+	/** The whole execution as the harness reads it, when the output is small enough (< 64 MB). */
+	result?: ExecutionResult;
+	wallMs: number;
+	exitCode: number | null;
+	outputBytes: number;
+	/** The tail of stdout and stderr, for error messages. */
+	tail: string;
+	process: ProcessSample;
+}
+
+/**
+ * Reads `n8n execute --rawOutput` output (JSON.stringify(run, null, 2)) line by line: the
+ * execution status, and for each node of runData its executionTime, executionStatus and item
+ * count. Relies on the fixed indentation of that output (runData's node names at 8 spaces).
+ */
+async function readExecutionOutput(file: string): Promise<Pick<BenchRun, 'status' | 'nodes' | 'error'>> {
+	const nodes: Record<string, NodeRun> = {};
+	let status = 'no-output';
+	let error: string | undefined;
+	let current: NodeRun | undefined;
+	let inError = false;
+	let started = false;
+	const lines = readline.createInterface({ input: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), crlfDelay: Infinity });
+	for await (const line of lines) {
+		if (!started) {
+			started = line === '{';
+			continue;
+		}
+		if (line === '}') break;
+		if (line.startsWith('  "status": ')) status = JSON.parse(line.slice(12).replace(/,$/, '')) as string;
+		const nodeName = /^ {8}("(?:[^"\\]|\\.)*"): \[$/.exec(line);
+		if (nodeName) {
+			current = { items: 0 };
+			nodes[JSON.parse(nodeName[1]) as string] = current;
+			continue;
+		}
+		if (line === '      "error": {') inError = true;
+		if (inError && error === undefined && line.startsWith('        "message": ')) {
+			error = JSON.parse(line.slice(19).replace(/,$/, '')) as string;
+		}
+		if (!current) continue;
+		if (line.startsWith('            "startTime": ')) current.startTime = Number(line.slice(25).replace(/,$/, ''));
+		else if (line.startsWith('            "executionTime": ')) current.executionTime = Number(line.slice(29).replace(/,$/, ''));
+		else if (line.startsWith('            "executionStatus": ')) current.executionStatus = JSON.parse(line.slice(31).replace(/,$/, '')) as string;
+		// Items of the first output of the first run: `"json": {` at 20 spaces.
+		else if (line === '                    "json": {') current.items++;
+	}
+	return { status, nodes, error };
+}
+
+/**
+ * createN8n (the e2e harness: this package installed as n8n installs a community package; needs
+ * `npm run build` and the n8n of `npm run e2e:setup`), with credentials pointing at the sandbox.
+ *
+ * `n8n execute` is run here rather than through the harness's execute(): its stdout goes to a
+ * file, because n8n exits right after printing, and through a pipe a big execution's JSON is cut
+ * off (seen with 100,000 items: the harness then finds no JSON at all); into a file the write
+ * completes. Its pid is the child's own, sampled from /proc.
+ */
+export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
+	const built = path.join(REPO_ROOT, 'dist', 'nodes', 'ImportItems', 'ImportItems.node.js');
+	for (let attempt = 0; !fs.existsSync(built); attempt++) {
+		// Someone may be rebuilding dist/ right now (npm test starts with rimraf dist).
+		if (attempt >= 60) fatal('dist/ is not built: run `npm run build` first');
+		await sleep(1000);
+	}
+	const n8n = await createN8n({ installPackage: true });
+	await n8n.importCredentials([
+		...sandboxCredentials({ url: sandboxUrl } as Sandbox),
+		{
+			id: HEADER_AUTH_CREDENTIAL,
+			name: 'Rimdian token as a header',
+			type: 'httpHeaderAuth',
+			data: { name: 'Authorization', value: `Bearer ${RIMDIAN_TOKEN}` },
+		},
+	]);
+	let counter = 0;
+	const forgetFolder = onExit(() => {
+		if (process.env.KEEP_N8N_FOLDER !== '1') fs.rmSync(n8n.userFolder, { recursive: true, force: true });
+	});
+	return {
+		n8n,
+		async importWorkflows(workflows) {
+			await n8n.importWorkflows(workflows);
+		},
+		async run(workflowId, timeoutMs = 600_000) {
+			const outFile = path.join(n8n.userFolder, `bench-${++counter}.out`);
+			const errFile = `${outFile}.err`;
+			const out = fs.openSync(outFile, 'w');
+			const err = fs.openSync(errFile, 'w');
+			const elapsed = timer();
+			// BENCH_CPU_PROF=1: a V8 CPU profile of each n8n execute (read it with bench/profile-top.ts).
+			const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles')}`] : [];
+			const child = spawn(n8n.nodeBin, [...profile, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+				cwd: n8n.userFolder,
+				env: { ...n8n.env },
+				stdio: ['ignore', out, err],
+			});
+			fs.closeSync(out);
+			fs.closeSync(err);
+			const forgetChild = onExit(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+			child.once('exit', forgetChild);
+			const pid = child.pid as number;
+			const sampler = sampleProcess(pid);
+			let timedOut = false;
+			const killer = setTimeout(() => {
+				timedOut = true;
+				child.kill('SIGKILL');
+			}, timeoutMs);
+			const exitCode = await new Promise<number | null>((resolve, reject) => {
+				child.once('error', reject);
+				child.once('close', (code) => resolve(code));
+			}).finally(() => clearTimeout(killer));
+			const wallMs = elapsed();
+			const closedAt = Date.now();
+			const processSample = sampler.stop();
+			const outputBytes = fs.statSync(outFile).size;
+			const parsed = await readExecutionOutput(outFile);
+			if (profile.length > 0) {
+				// Beside the profile: when the process ended (epoch ms) and each node's start and
+				// duration, so that bench/profile-top.ts can keep one node's samples.
+				const dir = path.join(RESULTS_DIR, 'profiles');
+				const newest = fs
+					.readdirSync(dir)
+					.filter((name) => name.endsWith('.cpuprofile') && name.includes(`.${pid}.0.`)) // the main thread
+					.map((name) => path.join(dir, name))[0];
+				if (newest) {
+					fs.writeFileSync(`${newest}.nodes.json`, JSON.stringify({ workflowId, closedAtEpochMs: closedAt, nodes: parsed.nodes }, null, 2));
+					log(`cpu profile: ${path.relative(REPO_ROOT, newest)}`);
+				}
+			}
+			const tailOf = (file: string) => {
+				const size = fs.statSync(file).size;
+				const fd = fs.openSync(file, 'r');
+				const buffer = Buffer.alloc(Math.min(size, 3000));
+				fs.readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+				fs.closeSync(fd);
+				return buffer.toString('utf8');
+			};
+			const tail = `${tailOf(outFile)}\n${tailOf(errFile)}${timedOut ? `\n(killed after ${timeoutMs} ms)` : ''}`;
+			let result: ExecutionResult | undefined;
+			if (outputBytes < 64 * 1024 * 1024) {
+				const stdout = fs.readFileSync(outFile, 'utf8');
+				result = toExecutionResult({ args: [], stdout, stderr: '', exitCode, signal: null, timedOut, wallMs });
+			}
+			fs.rmSync(outFile, { force: true });
+			fs.rmSync(errFile, { force: true });
+			// Binary data of finished executions (e.g. a 1 GB file read from disk) is not needed again.
+			fs.rmSync(path.join(n8n.userFolder, '.n8n', 'binaryData'), { recursive: true, force: true });
+			return { ...parsed, result, wallMs, exitCode, outputBytes, tail, process: processSample };
+		},
+		async dispose() {
+			await n8n.dispose();
+			forgetFolder();
+		},
+	};
+}
+
+/** The node's own time (n8n's run data), or a loud failure when it did not run or failed. */
+export function nodeTime(run: BenchRun, nodeName: string, what: string): number {
+	if (run.status !== 'success') {
+		fatal(`${what}: the execution ended "${run.status}"${run.error ? `: ${run.error}` : ''}\n${run.tail}`);
+	}
+	const ms = run.nodes[nodeName]?.executionTime;
+	if (ms === undefined) fatal(`${what}: node "${nodeName}" did not run\n${run.tail}`);
+	return ms;
+}
+
+// -- workflow building ------------------------------------------------------------------------
+
+export const TRIGGER = 'Manual Trigger';
+
+/** A linear workflow: Manual Trigger -> nodes, in order. */
+export function chain(name: string, nodes: Array<{ name: string; type: string; typeVersion: number; parameters: Record<string, unknown>; credentials?: Record<string, { id: string; name: string }> }>): Workflow {
+	const all = [{ name: TRIGGER, type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, parameters: {} }, ...nodes];
+	const connections: Record<string, unknown> = {};
+	for (let i = 0; i + 1 < all.length; i++) {
+		connections[all[i].name] = { main: [[{ node: all[i + 1].name, type: 'main', index: 0 }]] };
+	}
+	return {
+		id: newN8nId(),
+		name,
+		nodes: all.map((node, i) => ({ ...node, position: [i * 220, 0] })),
+		connections,
+		// n8n's own saving of the execution (after the nodes ran, so not in any node's time) is
+		// turned off: with 100,000 items it costs tens of seconds of wall time per run.
+		// BENCH_SAVE_EXECUTIONS=1 keeps n8n's defaults.
+		settings:
+			process.env.BENCH_SAVE_EXECUTIONS === '1'
+				? { executionOrder: 'v1' }
+				: { executionOrder: 'v1', saveDataSuccessExecution: 'none', saveDataErrorExecution: 'all', saveManualExecutions: false, saveExecutionProgress: false },
+		active: false,
+	};
+}
+
+export const readFileNode = (file: string) => ({
+	name: 'Read File',
+	type: 'n8n-nodes-base.readWriteFile',
+	typeVersion: 1,
+	parameters: { fileSelector: file, options: {} },
+});
+
+export const credentialRef = (id: string) => ({ dataImportApi: { id, name: id } });
+
+
+// ---------------------------------------------------------------------------------------------
+// CSV passes in a plain Node process (bench/workers/csv.ts)
+// ---------------------------------------------------------------------------------------------
+
+export type CsvMode = 'csv-parse' | 'read-csv' | 'userpilot-validate' | 'userpilot-validate-records';
+
+export interface CsvPass {
+	mode: CsvMode;
+	rows: number;
+	valid: number;
+	ms: number;
+	rssBaseBytes: number;
+	rssPeakBytes: number;
+	/** Where the package's modules came from: dist or source (tsx). */
+	from: string;
+	firstError?: string;
+}
+
+export async function csvPass(mode: CsvMode, file: string): Promise<CsvPass> {
+	const env = { ...process.env };
+	delete env.NODE_OPTIONS;
+	const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'workers', 'csv.ts'), mode, file], {
+		cwd: REPO_ROOT,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	const forget = onExit(() => child.exitCode === null && child.kill('SIGKILL'));
+	let out = '';
+	let err = '';
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+	const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+	forget();
+	if (code !== 0) fatal(`csv worker (${mode}) failed with exit ${code}:\n${err}`);
+	return JSON.parse(out.trim().split('\n').pop() as string) as CsvPass;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rimdian batches: bodies as the node builds them, and a plain keep-alive client (the ceiling)
+// ---------------------------------------------------------------------------------------------
+
+/** The request bodies Import Items sends for these users: canonical JSON items, `batchSize` a request. */
+export function rimdianBodies(users: Array<Record<string, unknown>>, batchSize: number): string[] {
+	const bodies: string[] = [];
+	for (let i = 0; i < users.length; i += batchSize) {
+		const items = users.slice(i, i + batchSize).map((user) => canonicalJson({ kind: 'user', user }));
+		bodies.push(`{"workspace_id":${JSON.stringify(RIMDIAN_WORKSPACE)},"items":[${items.join(',')}]}`);
+	}
+	return bodies;
+}
+
+/**
+ * Posts prepared bodies to the sandbox's Rimdian /data with `concurrency` requests in flight over
+ * an http.Agent with keepAlive (connections reused). Fails loudly on any answer but 200 "queued".
+ */
+export async function postBodiesKeepAlive(baseUrl: string, bodies: string[], concurrency: number): Promise<{ ms: number; sockets: number }> {
+	const url = new URL('/data', baseUrl);
+	const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+	let sockets = 0;
+	const post = (body: string) =>
+		new Promise<void>((resolve, reject) => {
+			const request = http.request(
+				url,
+				{
+					method: 'POST',
+					agent,
+					headers: {
+						Authorization: `Bearer ${RIMDIAN_TOKEN}`,
+						'Content-Type': 'application/json',
+						'Content-Length': Buffer.byteLength(body),
+					},
+				},
+				(response) => {
+					let text = '';
+					response.setEncoding('utf8');
+					response.on('data', (chunk: string) => (text += chunk));
+					response.on('end', () =>
+						response.statusCode === 200 && text.trim() === 'queued' ? resolve() : reject(new Error(`answer ${response.statusCode}: ${text.slice(0, 300)}`)),
+					);
+				},
+			);
+			request.on('socket', (socket) => {
+				if (!(socket as { benchSeen?: boolean }).benchSeen) {
+					(socket as { benchSeen?: boolean }).benchSeen = true;
+					sockets++;
+				}
+			});
+			request.on('error', reject);
+			request.end(body);
+		});
+	const elapsed = timer();
+	let next = 0;
+	const worker = async () => {
+		while (next < bodies.length) await post(bodies[next++]);
+	};
+	await Promise.all(Array.from({ length: concurrency }, worker));
+	const ms = elapsed();
+	agent.destroy();
+	return { ms, sockets };
+}

@@ -1,0 +1,363 @@
+/**
+ * The package in the n8n editor, driven as a user would with a real browser (Debian's Chromium
+ * through playwright-core) against a real `n8n start` on 127.0.0.1 and the sandbox:
+ *   - each node is found by searching its name in the nodes panel, with its icon, and opens with
+ *     its defaults;
+ *   - the credential form shows each platform's own fields, and saving it runs its test: a clear
+ *     failure with a wrong key, success with the sandbox's key;
+ *   - a workflow built in the editor (Manual Trigger -> Import Items) executes and shows one
+ *     result per item; the sandbox received the entry.
+ * Each step leaves a screenshot in test-artifacts/browser/ (gitignored). With
+ * UPDATE_SCREENSHOTS=1 the ones the README shows are also written to docs/screenshots/.
+ *
+ *   node --import tsx --test test/browser/editor.test.ts   (after npm run build; needs chromium:
+ *   apt-get install chromium, or CHROMIUM_PATH; N8N_BIN / N8N_NODE for another n8n)
+ *
+ * Selectors are the editor's data-test-id attributes (n8n 1.123).
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+
+import { AYONA_KEY, AYONA_SOURCE_ID } from '../../sandbox/defaults';
+import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { createN8n, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
+import { findSecrets, sandboxGet } from '../e2e/setup';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
+const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Sandbox-Owner-1' };
+const WRONG_KEY = 'wrong-key-browser-0d4c';
+
+let sandbox: Sandbox;
+let n8n: N8nInstance;
+let baseUrl: string;
+let browser: Browser;
+let page: Page;
+let shotCounter = 0;
+const consoleErrors: string[] = [];
+
+const NDV = '[data-test-id=ndv]';
+/** What the page functions read of an element (the project compiles without the DOM's types). */
+interface Shown {
+	offsetParent: unknown;
+	innerText?: string;
+}
+const CREDENTIAL = '[data-test-id=credential-edit-dialog]';
+
+interface DocsShot {
+	/** File name under docs/screenshots/. */
+	file: string;
+	/** What to show: the union of these elements' boxes (default: the whole page). */
+	around?: Locator[];
+	pad?: number;
+	maxHeight?: number;
+}
+
+/** A full-page screenshot in test-artifacts/; with UPDATE_SCREENSHOTS=1 also `docs`, cropped. */
+async function shot(name: string, docs?: DocsShot): Promise<string> {
+	const file = path.join(ARTIFACTS, `${String(++shotCounter).padStart(2, '0')}-${name}.png`);
+	await page.screenshot({ path: file });
+	if (docs && process.env.UPDATE_SCREENSHOTS === '1') {
+		fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+		const target = path.join(DOCS_SCREENSHOTS, docs.file);
+		const boxes = [];
+		for (const locator of docs.around ?? []) {
+			for (const element of await locator.all()) {
+				const box = await element.boundingBox();
+				if (box) boxes.push(box);
+			}
+		}
+		if (boxes.length === 0) {
+			await page.screenshot({ path: target });
+		} else {
+			const pad = docs.pad ?? 0;
+			const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
+			const x = Math.max(0, Math.min(...boxes.map((box) => box.x)) - pad);
+			const y = Math.max(0, Math.min(...boxes.map((box) => box.y)) - pad);
+			const right = Math.min(viewport.width, Math.max(...boxes.map((box) => box.x + box.width)) + pad);
+			const bottom = Math.min(viewport.height, Math.max(...boxes.map((box) => box.y + box.height)) + pad);
+			const height = Math.min(bottom - y, docs.maxHeight ?? Infinity);
+			await page.screenshot({ path: target, clip: { x, y, width: right - x, height } });
+		}
+	}
+	return file;
+}
+
+/** Picks `option` in the select of parameter `param` inside `scope`. */
+async function pick(scope: string, param: string, option: string) {
+	await page.click(`${scope} [data-test-id=parameter-input-${param}]`);
+	await page.locator('.el-select-dropdown__item:visible', { hasText: option }).first().click();
+	await waitForValue(scope, param, option);
+}
+
+async function valueOf(scope: string, param: string): Promise<string> {
+	return await page.locator(`${scope} [data-test-id=parameter-input-${param}] input`).first().inputValue();
+}
+
+async function waitForValue(scope: string, param: string, expected: string) {
+	const deadline = Date.now() + 5000;
+	let value = '';
+	while (Date.now() < deadline) {
+		value = await valueOf(scope, param);
+		if (value === expected) return;
+		await page.waitForTimeout(100);
+	}
+	assert.equal(value, expected, `${param} shows "${expected}"`);
+}
+
+/** Names of the parameters the credential form shows. */
+async function visibleCredentialFields(): Promise<string[]> {
+	return await page.$$eval(`${CREDENTIAL} [data-test-id^=parameter-input-]`, (elements) =>
+		elements
+			.filter((element) => (element as unknown as Shown).offsetParent !== null)
+			.map((element) => (element.getAttribute('data-test-id') ?? '').replace('parameter-input-', ''))
+			.filter((name) => name !== 'field'),
+	);
+}
+
+async function visibleCredentialLabels(): Promise<string[]> {
+	return await page.$$eval(`${CREDENTIAL} [data-test-id=input-label] label, ${CREDENTIAL} label`, (elements) =>
+		elements
+			.filter((element) => (element as unknown as Shown).offsetParent !== null)
+			.map((element) => ((element as unknown as Shown).innerText ?? '').split('\n')[0].trim())
+			.filter((text) => text !== '' && text !== 'Fixed' && text !== 'Expression'),
+	);
+}
+
+/**
+ * Searches `name` in the open nodes panel: that node is listed, with its icon (an image
+ * of this package that loaded); then opens it (Enter), and adds it from its details panel.
+ */
+async function searchAndAdd(name: string, description: string, screenshotName: string, docsFile?: string, action?: string) {
+	await page.fill('[data-test-id=node-creator-search-bar]', name);
+	// The nodes panel lists a trigger without its " Trigger" suffix ("Job Status").
+	const listedAs = name.replace(/ Trigger$/, '');
+	const item = page.locator('[data-test-id=item-iterator-item]', { hasText: listedAs }).first();
+	await item.waitFor().catch(async (error: unknown) => {
+		await shot(`not-found-${screenshotName}`);
+		throw error;
+	});
+	const names = await page.locator('[data-test-id=node-creator-item-name]').allInnerTexts();
+	assert.ok(names.map((text) => text.trim()).includes(listedAs), `the nodes panel lists ${listedAs}: ${names.join(', ')}`);
+	const icon = item.locator('img').first();
+	await icon.waitFor();
+	const src = (await icon.getAttribute('src')) ?? '';
+	assert.match(src, new RegExp(`${PACKAGE_NAME}.*\\.svg`), `${name}'s icon is the package's own: ${src}`);
+	await page.waitForFunction((element) => {
+		const image = element as unknown as { complete: boolean; naturalWidth: number };
+		return image.complete && image.naturalWidth > 0;
+	}, await icon.elementHandle());
+	await shot(
+		`search-${screenshotName}`,
+		docsFile ? { file: docsFile, around: [page.locator('[data-test-id=node-creator-search-bar]'), item], pad: 24 } : undefined,
+	);
+
+	await page.keyboard.press('Enter');
+	// A community node opens its details panel first: description, "Installed", and either its
+	// actions (a trigger's events: `action`) or an "Add to workflow" button.
+	await page.getByText(description).first().waitFor();
+	const add = action ? page.getByText(action, { exact: true }).first() : page.getByRole('button', { name: 'Add to workflow' });
+	await add.waitFor();
+	await shot(`details-${screenshotName}`);
+	await add.click();
+	await page.waitForSelector(NDV);
+}
+
+async function closeNdv() {
+	await page.keyboard.press('Escape');
+	await page.waitForSelector(NDV, { state: 'hidden' });
+}
+
+before(async () => {
+	assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+	fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+	fs.mkdirSync(ARTIFACTS, { recursive: true });
+	sandbox = await startSandbox({ jobStepMs: 50 });
+	n8n = await createN8n();
+	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
+	({ baseUrl } = await n8n.start());
+	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(OWNER),
+	});
+	assert.equal(setup.status, 200, await setup.text());
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+	});
+	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+	page.setDefaultTimeout(30_000);
+	page.on('console', (message) => {
+		if (message.type() === 'error') consoleErrors.push(message.text());
+	});
+});
+
+after(async () => {
+	if (page && process.exitCode) await shot('failure').catch(() => undefined);
+	await browser?.close().catch(() => undefined);
+	if (n8n) fs.writeFileSync(path.join(ARTIFACTS, 'n8n.log'), n8n.logs().replaceAll(AYONA_KEY, '<redacted>'));
+	await n8n?.dispose();
+	await sandbox?.close();
+});
+
+test('the owner signs in', async () => {
+	await page.goto(`${baseUrl}/signin`);
+	await page.fill('input[name=emailOrLdapLoginId]', OWNER.email);
+	await page.fill('input[name=password]', OWNER.password);
+	await shot('signin');
+	await page.click('[data-test-id=form-submit-button]');
+	await page.waitForURL((url) => !url.pathname.includes('signin'));
+	await page.waitForSelector('[data-test-id=main-sidebar-user-menu]');
+});
+
+test('Job Status Trigger: found in the nodes panel with its icon, opens with its defaults', async () => {
+	await page.goto(`${baseUrl}/workflow/new`);
+	await page.click('[data-test-id=canvas-add-button]');
+	await searchAndAdd('Job Status Trigger', 'Starts a workflow when', 'job-status-trigger', undefined, 'On job completed');
+	await waitForValue(NDV, 'platform', 'Userpilot');
+	await waitForValue(NDV, 'jobsToWatch', 'All Jobs');
+	await waitForValue(NDV, 'mode', 'Every Minute');
+	// The event picked in the nodes panel is the one it triggers on.
+	assert.match(await page.locator(`${NDV} [data-test-id=parameter-input-events]`).innerText(), /Job Completed/);
+	await shot('ndv-job-status-trigger', {
+		file: 'job-status-trigger.png',
+		around: [page.locator(`${NDV} [data-test-id=node-title-container]`), page.locator(`${NDV} [data-test-id=parameter-input-jobsToWatch]`)],
+		pad: 16,
+	});
+	await closeNdv();
+});
+
+test('Bulk File Import: found in the nodes panel with its icon, opens with its defaults', async () => {
+	await page.click('[data-test-id=node-creator-plus-button]');
+	await searchAndAdd('Bulk File Import', 'Stream a CSV or NDJSON file', 'bulk-file-import');
+	await waitForValue(NDV, 'platform', 'Rimdian');
+	await waitForValue(NDV, 'binaryPropertyName', 'data');
+	await waitForValue(NDV, 'fileFormat', 'Detect');
+	await waitForValue(NDV, 'onInvalid', 'Skip and Report Them');
+	await shot('ndv-bulk-file-import');
+	await closeNdv();
+	// Both nodes on the canvas, each with its icon.
+	const icons = page.locator('[data-test-id=canvas-node] img');
+	assert.ok((await icons.count()) >= 2, 'both nodes show an icon on the canvas');
+	await shot('canvas-trigger-and-bulk-import', { file: 'canvas.png', around: [page.locator('[data-test-id=canvas-node]')], pad: 48 });
+	await page.click('[data-test-id=workflow-save-button]');
+	await page.getByText('Saved', { exact: true }).first().waitFor();
+});
+
+test('Import Items: found in the nodes panel with its icon, added after a Manual Trigger, opens with its defaults', async () => {
+	await page.goto(`${baseUrl}/workflow/new`);
+	await page.click('[data-test-id=canvas-add-button]');
+	await page.fill('[data-test-id=node-creator-search-bar]', 'Manual Trigger');
+	await page.locator('[data-test-id=node-creator-item-name]', { hasText: 'Manual Trigger' }).first().waitFor();
+	await page.keyboard.press('Enter');
+	await page.click('[data-test-id=canvas-handle-plus]');
+	await searchAndAdd('Import Items', 'Validate, batch and send items', 'import-items', 'search.png');
+	await waitForValue(NDV, 'platform', 'Rimdian');
+	await waitForValue(NDV, 'rimdianKind', 'user');
+	await waitForValue(NDV, 'dataMode', 'Use Input Fields As They Are');
+	await waitForValue(NDV, 'onInvalid', 'Stop Before Sending Anything');
+	await shot('ndv-import-items-defaults', {
+		file: 'import-items.png',
+		around: [page.locator(`${NDV} [data-test-id=node-title-container]`), page.locator(`${NDV} [data-test-id=parameter-input-onInvalid]`)],
+		pad: 16,
+	});
+});
+
+test('the credential form shows the fields of each platform', async () => {
+	await page.click(`${NDV} [data-test-id=node-credentials-select]`);
+	await page.click('[data-test-id=node-credentials-select-item-new]');
+	await page.waitForSelector(CREDENTIAL);
+	await waitForValue(CREDENTIAL, 'platform', 'Rimdian');
+
+	const expectations: Array<{ platform: string; fields: string[]; labels: string[]; absent: string[] }> = [
+		{ platform: 'Rimdian', fields: ['rimdianAuthentication', 'rimdianRegion', 'workspaceId'], labels: ['Workspace ID', 'Authentication', 'Endpoint'], absent: [] },
+		{ platform: 'Userpilot', fields: ['userpilotRegion', 'apiKey'], labels: ['Endpoint', 'API Key'], absent: ['workspaceId', 'rimdianAuthentication'] },
+		{ platform: 'Ayona', fields: ['baseUrl', 'apiKey'], labels: ['Base URL', 'API Key'], absent: ['workspaceId', 'userpilotRegion', 'rimdianRegion'] },
+	];
+	for (const { platform, fields, labels, absent } of expectations) {
+		if ((await valueOf(CREDENTIAL, 'platform')) !== platform) await pick(CREDENTIAL, 'platform', platform);
+		await page.waitForTimeout(200);
+		const shown = await visibleCredentialFields();
+		for (const field of fields) assert.ok(shown.includes(field), `${platform}: the form shows ${field} (${shown.join(', ')})`);
+		for (const field of absent) assert.ok(!shown.includes(field), `${platform}: the form hides ${field}`);
+		const shownLabels = await visibleCredentialLabels();
+		for (const label of labels) assert.ok(shownLabels.includes(label), `${platform}: label "${label}" (${shownLabels.join(', ')})`);
+		await shot(`credential-${platform.toLowerCase()}`, platform === 'Rimdian' ? { file: 'credential-rimdian.png', around: [page.locator(CREDENTIAL)], maxHeight: 640 } : undefined);
+	}
+	// Userpilot's custom endpoint asks for a base URL.
+	await pick(CREDENTIAL, 'platform', 'Userpilot');
+	await pick(CREDENTIAL, 'userpilotRegion', 'Custom Base URL');
+	assert.ok((await visibleCredentialFields()).includes('baseUrl'), 'Userpilot, Custom Base URL: the form shows Base URL');
+	await shot('credential-userpilot-custom');
+	await pick(CREDENTIAL, 'platform', 'Ayona');
+});
+
+test('saving the credential tests it: a wrong key fails clearly, the right one succeeds', async () => {
+	await page.fill(`${CREDENTIAL} [data-test-id=parameter-input-baseUrl] input`, sandbox.url);
+	await page.fill(`${CREDENTIAL} [data-test-id=parameter-input-apiKey] input`, WRONG_KEY);
+	const requestsBefore = sandbox.stats().ayona.requests;
+	await page.click('[data-test-id=credential-save-button]');
+	await page.getByText('Couldn’t connect with these settings').first().waitFor();
+	const details = page.getByText('More details');
+	if (await details.count()) await details.first().click();
+	const failure = page.getByText(/refused this key or token \(401\)/).first();
+	await failure.waitFor();
+	assert.match(await failure.innerText(), /Ayona refused the API key \(401\)/);
+	assert.ok(sandbox.stats().ayona.requests > requestsBefore, 'the test called the sandbox');
+	await shot('credential-test-wrong-key', { file: 'credential-wrong-key.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
+
+	await page.fill(`${CREDENTIAL} [data-test-id=parameter-input-apiKey] input`, AYONA_KEY);
+	await page.click('[data-test-id=credential-save-button]');
+	await page.waitForSelector(`${CREDENTIAL} [data-test-id=credentials-config-container-test-success]`);
+	await page.getByText('Connection tested successfully').first().waitFor();
+	await shot('credential-test-success', { file: 'credential-success.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
+	await page.keyboard.press('Escape');
+	await page.waitForSelector(CREDENTIAL, { state: 'hidden' });
+});
+
+test('Manual Trigger -> Import Items, built in the editor, executes and shows a result per item', async () => {
+	await pick(NDV, 'platform', 'Ayona');
+	await page.fill(`${NDV} [data-test-id=parameter-input-sourceId] input`, AYONA_SOURCE_ID);
+	await pick(NDV, 'dataMode', 'Define Fields Below');
+	const fields: Array<[string, string]> = [
+		['date', '2024-03-08 10:00:00'],
+		['name', 'Editor user'],
+		['content', 'Built in the n8n editor'],
+	];
+	for (let i = 0; i < fields.length; i++) {
+		await page.getByRole('button', { name: 'Add Field' }).click();
+		await page.locator(`${NDV} [data-test-id=parameter-input-name] input`).nth(i).fill(fields[i][0]);
+		await page.locator(`${NDV} [data-test-id=parameter-input-value] input`).nth(i).fill(fields[i][1]);
+	}
+	await sandbox.reset();
+	await page.click(`${NDV} [data-test-id=node-execute-button]`);
+	const output = page.locator('[data-test-id=output-panel]');
+	await output.getByText('accepted', { exact: true }).first().waitFor({ timeout: 60_000 });
+	const text = await output.innerText();
+	assert.match(text, /1 item/);
+	for (const column of ['status', 'platform']) assert.match(text, new RegExp(column));
+	assert.match(text, /ayona/);
+	await shot('executed-import-items', { file: 'executed.png', around: [page.locator(NDV)], maxHeight: 400 });
+
+	const records = await sandboxGet<{ entries: Array<{ date: string; name: string; content: string }> }>(sandbox, '/__sandbox/records/ayona');
+	assert.deepEqual(
+		records.entries.map((entry) => [entry.date, entry.name, entry.content]),
+		[['2024-03-08 10:00:00', 'Editor user', 'Built in the n8n editor']],
+	);
+	await closeNdv();
+	await shot('canvas-executed');
+});
+
+test('no secret in the logs; the editor logged no error about the package', () => {
+	assert.deepEqual(findSecrets(n8n.logs()), []);
+	assert.ok(!n8n.logs().includes(WRONG_KEY));
+	const ours = consoleErrors.filter((message) => message.includes(PACKAGE_NAME));
+	assert.deepEqual(ours, []);
+});

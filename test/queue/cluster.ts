@@ -1,0 +1,350 @@
+/**
+ * What the queue-mode test needs besides the e2e harness: a throw-away Redis server, long-running
+ * n8n processes (`n8n worker`) with their logs, and a logged-in client of the main's REST API.
+ *
+ * The harness (test/e2e/harness.ts) gives the user folder, environment and installed package;
+ * `run()` waits for a command to exit, so workers are spawned here with `n8n.env`, `n8n.nodeBin`
+ * and `n8n.n8nBin`, like the harness spawns `n8n start`.
+ *
+ * Node built-ins only.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { findFreePort, type N8nInstance } from '../e2e/harness';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `predicate` every 200 ms; throws with `describe()` after `timeoutMs`. */
+export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		if (await predicate()) return;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${describe()}` : ''}`);
+		await sleep(200);
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+// ---------------------------------------------------------------------------------------------
+
+/** Where Debian's redis-server is, or undefined. */
+export function redisServerBinary(): string | undefined {
+	for (const candidate of [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server']) {
+		if (candidate && fs.existsSync(candidate)) return candidate;
+	}
+	const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+	const found = which.stdout.trim();
+	return which.status === 0 && found ? found : undefined;
+}
+
+export interface RedisServer {
+	port: number;
+	pid: number | undefined;
+	/** Sends one command (RESP) and returns the raw first answer line(s). */
+	command(...args: string[]): Promise<string>;
+	logs(): string;
+	stop(): Promise<void>;
+}
+
+function resp(args: string[]): string {
+	return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+async function redisCommand(port: number, args: string[], timeoutMs = 2000): Promise<string> {
+	return await new Promise((resolve, reject) => {
+		const socket = net.connect(port, '127.0.0.1');
+		let answer = '';
+		const timer = setTimeout(() => socket.destroy(new Error('redis: no answer')), timeoutMs);
+		socket.setEncoding('utf8');
+		socket.on('connect', () => socket.write(resp(args)));
+		socket.on('data', (chunk: string) => {
+			answer += chunk;
+			if (answer.endsWith('\r\n')) {
+				clearTimeout(timer);
+				socket.end();
+				resolve(answer);
+			}
+		});
+		socket.on('error', (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+	});
+}
+
+/**
+ * A Redis server on 127.0.0.1 and a free port, persisting nothing (`--save ''`, no AOF), in a
+ * temporary folder; stopped (SIGTERM, then SIGKILL) by `stop()`.
+ */
+export async function startRedis(): Promise<RedisServer> {
+	const binary = redisServerBinary();
+	if (!binary) {
+		throw new Error(
+			'redis-server is not installed: `apt-get install -y redis-server` (Debian), or `bash scripts/ensure-redis.sh`; .ci/run installs it',
+		);
+	}
+	const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'queue-redis-'));
+	const port = await findFreePort();
+	const child = spawn(
+		binary,
+		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice'],
+		{ stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	let output = '';
+	child.stdout?.setEncoding('utf8');
+	child.stderr?.setEncoding('utf8');
+	child.stdout?.on('data', (chunk: string) => (output += chunk));
+	child.stderr?.on('data', (chunk: string) => (output += chunk));
+	const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+	const stop = async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGTERM');
+			const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+			if (!done) {
+				child.kill('SIGKILL');
+				await exited;
+			}
+		}
+		await fsp.rm(dir, { recursive: true, force: true });
+	};
+	try {
+		await waitFor(
+			'redis-server to answer PING',
+			async () => {
+				if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${output}`);
+				try {
+					return (await redisCommand(port, ['PING'], 500)).startsWith('+PONG');
+				} catch {
+					return false;
+				}
+			},
+			15_000,
+			() => output,
+		);
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+	return { port, pid: child.pid, command: (...args) => redisCommand(port, args), logs: () => output, stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Long-running n8n processes
+// ---------------------------------------------------------------------------------------------
+
+export interface N8nProcess {
+	name: string;
+	pid: number | undefined;
+	child: ChildProcess;
+	/** Everything it printed so far. */
+	output(): string;
+	/** What it printed from the time `at` (ms since the epoch) on. */
+	outputSince(at: number): string;
+	/** Resolves when the output matches (searched from `from`, a length of output() seen before). */
+	waitForOutput(pattern: RegExp, timeoutMs: number, from?: number): Promise<RegExpMatchArray>;
+	running(): boolean;
+	exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+	/** SIGTERM (n8n's graceful shutdown), SIGKILL after `graceMs`. */
+	stop(graceMs?: number): Promise<void>;
+	kill(signal: NodeJS.Signals): void;
+}
+
+/** Spawns `n8n <args>` with the instance's environment, in its user folder (as the harness does). */
+export function spawnN8n(n8n: N8nInstance, name: string, args: string[], env: Record<string, string> = {}): N8nProcess {
+	const child = spawn(n8n.nodeBin, [n8n.n8nBin, ...args], {
+		cwd: n8n.userFolder,
+		env: { ...n8n.env, ...env },
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let output = '';
+	const chunks: Array<{ at: number; text: string }> = [];
+	for (const stream of [child.stdout, child.stderr]) {
+		stream?.setEncoding('utf8');
+		stream?.on('data', (chunk: string) => {
+			output += chunk;
+			chunks.push({ at: Date.now(), text: chunk });
+		});
+	}
+	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+		child.once('close', (code, signal) => resolve({ code, signal })),
+	);
+	const running = () => child.exitCode === null && child.signalCode === null;
+	return {
+		name,
+		pid: child.pid,
+		child,
+		output: () => output,
+		outputSince: (at) =>
+			chunks
+				.filter((chunk) => chunk.at >= at)
+				.map((chunk) => chunk.text)
+				.join(''),
+		running,
+		exited,
+		kill: (signal) => {
+			if (running()) child.kill(signal);
+		},
+		async waitForOutput(pattern, timeoutMs, from = 0) {
+			let match: RegExpMatchArray | null = null;
+			await waitFor(
+				`${name} to print ${pattern}`,
+				() => {
+					match = output.slice(from).match(pattern);
+					if (!match && !running()) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${output.slice(-4000)}`);
+					return match !== null;
+				},
+				timeoutMs,
+				() => output.slice(-4000),
+			);
+			return match as unknown as RegExpMatchArray;
+		},
+		async stop(graceMs = 20_000) {
+			if (!running()) return;
+			child.kill('SIGTERM');
+			const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+			if (!done) {
+				child.kill('SIGKILL');
+				await exited;
+			}
+		},
+	};
+}
+
+/**
+ * `n8n worker --concurrency=N`, resolved once it says it is ready.
+ * Each process sharing a user folder needs its own event log (N8N_EVENTBUS_LOGWRITER_LOGBASENAME):
+ * at start-up n8n reads `<user folder>/.n8n/<name>.log` and marks every execution it finds
+ * unfinished there as crashed, so a worker starting beside a busy one would mark the other's
+ * running executions crashed (and a job that Bull hands out again is then skipped).
+ */
+export async function startWorker(n8n: N8nInstance, name: string, concurrency: number, env: Record<string, string> = {}): Promise<N8nProcess> {
+	const worker = spawnN8n(n8n, name, ['worker', `--concurrency=${concurrency}`], { N8N_EVENTBUS_LOGWRITER_LOGBASENAME: `n8nEventLog-${name}`, ...env });
+	try {
+		await worker.waitForOutput(/n8n worker is now ready/, 120_000);
+	} catch (error) {
+		await worker.stop(2000);
+		throw error;
+	}
+	return worker;
+}
+
+/** Execution ids a worker says it started ("Worker started execution 12 (job 5)"). */
+export function executionsStartedBy(worker: N8nProcess): string[] {
+	return [...worker.output().matchAll(/Worker started execution (\S+) \(job/g)].map((m) => m[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The main's REST API (what the editor uses), as the instance owner
+// ---------------------------------------------------------------------------------------------
+
+export interface ExecutionSummary {
+	id: string;
+	workflowId: string;
+	status: string;
+	finished: boolean;
+	mode: string;
+	startedAt: string | null;
+	stoppedAt: string | null;
+	[key: string]: unknown;
+}
+
+/** Parses n8n's stored execution data (the `flatted` format: objects and strings by index). */
+export function unflatten(text: string): unknown {
+	const input = JSON.parse(text) as unknown[];
+	const revived = new Set<object>();
+	const revive = (value: unknown): unknown => {
+		if (typeof value !== 'object' || value === null || revived.has(value)) return value;
+		revived.add(value);
+		const record = value as Record<string, unknown>;
+		for (const key of Object.keys(record)) {
+			const ref = record[key];
+			if (typeof ref === 'string') record[key] = revive(input[Number(ref)]);
+		}
+		return value;
+	};
+	return revive(input[0]);
+}
+
+export interface RestClient {
+	get<T>(route: string): Promise<T>;
+	executions(workflowId?: string): Promise<ExecutionSummary[]>;
+	execution(id: string): Promise<ExecutionSummary & { data?: unknown }>;
+	/** Milliseconds each node took in an execution (n8n's own measure, summed over runs). */
+	nodeTimes(id: string): Promise<Record<string, number>>;
+}
+
+/** Sets the instance owner up (a new instance has none) and keeps the session cookie. */
+export async function restClient(baseUrl: string): Promise<RestClient> {
+	const owner = { email: 'owner@queue-test.local', firstName: 'Queue', lastName: 'Test', password: 'Queue-test-password-1' };
+	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(owner),
+	});
+	let cookie = (setup.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
+	if (!setup.ok || !cookie) {
+		const login = await fetch(`${baseUrl}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: owner.email, password: owner.password }),
+		});
+		if (!login.ok) throw new Error(`owner setup (${setup.status}) and login (${login.status}) failed: ${await login.text()}`);
+		cookie = (login.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
+	}
+	const get = async <T>(route: string): Promise<T> => {
+		const response = await fetch(`${baseUrl}${route}`, { headers: { cookie } });
+		const text = await response.text();
+		if (!response.ok) throw new Error(`GET ${route}: ${response.status} ${text.slice(0, 500)}`);
+		return (JSON.parse(text) as { data: T }).data;
+	};
+	return {
+		get,
+		async executions(workflowId) {
+			const filter = encodeURIComponent(JSON.stringify(workflowId ? { workflowId } : {}));
+			const page = await get<{ results: ExecutionSummary[] }>(`/rest/executions?filter=${filter}&limit=250`);
+			return page.results;
+		},
+		async execution(id) {
+			return await get<ExecutionSummary & { data?: unknown }>(`/rest/executions/${id}`);
+		},
+		async nodeTimes(id) {
+			const execution = await get<{ data?: string }>(`/rest/executions/${id}`);
+			const data = unflatten(execution.data ?? '[{}]') as { resultData?: { runData?: Record<string, Array<{ executionTime?: number }>> } };
+			const times: Record<string, number> = {};
+			for (const [node, runs] of Object.entries(data.resultData?.runData ?? {})) {
+				times[node] = runs.reduce((sum, run) => sum + (run.executionTime ?? 0), 0);
+			}
+			return times;
+		},
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU time
+// ---------------------------------------------------------------------------------------------
+
+let ticksPerSecond: number | undefined;
+
+/** User + system CPU seconds a process has used so far (Linux /proc), or undefined. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+	if (pid === undefined) return undefined;
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		// Fields 14 and 15 of proc(5) (utime, stime), counted from the state field (3).
+		const ticks = Number(fields[11]) + Number(fields[12]);
+		if (ticksPerSecond === undefined) {
+			const clk = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim());
+			ticksPerSecond = Number.isFinite(clk) && clk > 0 ? clk : 100;
+		}
+		return ticks / ticksPerSecond;
+	} catch {
+		return undefined;
+	}
+}
