@@ -22,7 +22,7 @@
  * `require` of something that is not a runtime dependency fails here as it would for a user.
  *
  * Environment: N8N_BIN / N8N_NODE point at another n8n bin/n8n and Node binary (e.g. n8n 2.x on
- * Node 24); N8N_E2E_TMP picks the folder for user folders; KEEP_N8N_FOLDER=1 keeps them;
+ * Node 24: `npm run test:e2e:n8n2`); N8N_E2E_TMP picks the folder for user folders; KEEP_N8N_FOLDER=1 keeps them;
  * N8N_E2E_COMMAND_TIMEOUT_MS bounds each CLI command (default 180000).
  *
  * Node built-ins only.
@@ -332,6 +332,11 @@ function defaultN8nEnv(userFolder: string, encryptionKey: string): Record<string
 		N8N_PERSONALIZATION_ENABLED: 'false',
 		N8N_HIRING_BANNER_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
+		// n8n 2.x lets nodes that read or write files (Read/Write Files from Disk) reach only
+		// ~/.n8n-files by default ("Access to the file is not allowed."); n8n 1.x reaches anything.
+		// Both lines get the same list: the repository (fixtures) and the temporary folders the
+		// tests write their files to.
+		N8N_RESTRICT_FILE_ACCESS_TO: fileAccessFolders().join(';'),
 		N8N_COMMUNITY_PACKAGES_ENABLED: 'true',
 		N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '10',
 		DB_PING_INTERVAL_SECONDS: '3600',
@@ -339,6 +344,19 @@ function defaultN8nEnv(userFolder: string, encryptionKey: string): Record<string
 		TZ: 'UTC',
 		NO_COLOR: '1',
 	};
+}
+
+/** Folders a workflow under test may read and write files in (N8N_RESTRICT_FILE_ACCESS_TO). */
+function fileAccessFolders(): string[] {
+	const folders = [REPO_ROOT, os.tmpdir(), process.env.N8N_E2E_TMP].filter((folder): folder is string => !!folder);
+	const real = folders.map((folder) => {
+		try {
+			return fs.realpathSync(folder);
+		} catch {
+			return path.resolve(folder);
+		}
+	});
+	return [...new Set(real)];
 }
 
 /**
@@ -608,9 +626,14 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		return child;
 	};
 
+	// n8n 2.x always runs a task broker (N8N_RUNNERS_ENABLED=false is ignored there), on 5679 by
+	// default: two n8n processes at once (a test's `start` and another's `execute`, or two suites)
+	// would collide ("Task Broker's port 5679 is already in use"). Each command gets a free port.
+	const brokerEnv = async (): Promise<Record<string, string>> => ({ N8N_RUNNERS_BROKER_PORT: String(await findFreePort()) });
+
 	const run = async (args: string[], runOptions: ExecuteOptions = {}): Promise<CommandResult> => {
 		const started = process.hrtime.bigint();
-		const child = spawnN8n(args, runOptions.env);
+		const child = spawnN8n(args, { ...(await brokerEnv()), ...(runOptions.env ?? {}) });
 		const stdout: string[] = [];
 		const stderr: string[] = [];
 		child.stdout?.setEncoding('utf8');
@@ -727,6 +750,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 			const port = startOptions.port ?? (await findFreePort());
 			const baseUrl = `http://127.0.0.1:${port}`;
 			const child = spawnN8n(['start'], {
+				...(await brokerEnv()),
 				N8N_PORT: String(port),
 				N8N_LISTEN_ADDRESS: '127.0.0.1',
 				N8N_HOST: '127.0.0.1',
