@@ -5,7 +5,6 @@ import type {
 	IPollFunctions,
 	Logger,
 } from 'n8n-workflow';
-import { sleepWithAbort } from 'n8n-workflow';
 
 import type { Endpoints, Platform } from '../platforms/types';
 
@@ -376,11 +375,22 @@ interface RetryableFailure {
 	maybeDelivered: boolean;
 }
 
-/** Waits, unless the execution is cancelled first. */
+/**
+ * Waits, unless the execution is cancelled first. Written here rather than taken from
+ * n8n-workflow's sleepWithAbort, which n8n 2.x's n8n-workflow no longer exports.
+ */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
-	let cancelled = false;
-	await sleepWithAbort(ms, signal).catch(() => {
-		cancelled = true;
+	if (signal?.aborted) throw new ExecutionCancelledError();
+	const cancelled = await new Promise<boolean>((resolve) => {
+		const onAbort = () => {
+			clearTimeout(timer);
+			resolve(true);
+		};
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', onAbort);
+			resolve(false);
+		}, ms);
+		signal?.addEventListener('abort', onAbort, { once: true });
 	});
 	if (cancelled) throw new ExecutionCancelledError();
 }
