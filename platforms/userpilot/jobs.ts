@@ -155,16 +155,25 @@ export interface UploadOptions extends JobWaitOptions {
 	whenJobRunning: 'wait' | 'fail';
 }
 
+export interface CreatedJob {
+	job: UserpilotJob;
+	retries: number;
+	/** The job list already held this file: an earlier attempt of the execution uploaded it. */
+	foundUploaded: boolean;
+}
+
 /**
  * Uploads one file as an import job. The filename is unique per upload, so when an attempt's
- * answer is lost, the job list tells whether it landed before anything is sent again.
+ * answer is lost, the job list tells whether it landed before anything is sent again. With
+ * `lookFirst` (a name that is the same when n8n runs the execution again), the list is read
+ * before the first upload too, and a file found there is not uploaded again.
  */
 export async function createImportJob(
 	transport: PlatformTransport,
 	file: MultipartFile,
 	filename: string,
-	options: UploadOptions,
-): Promise<{ job: UserpilotJob; retries: number }> {
+	options: UploadOptions & { lookFirst?: boolean },
+): Promise<CreatedJob> {
 	const url = `${transport.endpoints.data}${'/v1/imports'}`;
 	const findLanded = async (): Promise<PlatformResponse | undefined> => {
 		const landed = (await listJobs(transport)).find((job) => job.filename === filename);
@@ -172,6 +181,10 @@ export async function createImportJob(
 			? { status: 200, body: landed, headers: {}, retries: 0, possiblyDuplicated: false }
 			: undefined;
 	};
+	if (options.lookFirst) {
+		const earlier = await findLanded();
+		if (earlier) return { job: earlier.body as UserpilotJob, retries: 0, foundUploaded: true };
+	}
 	for (;;) {
 		let failure: unknown;
 		try {
@@ -198,7 +211,7 @@ export async function createImportJob(
 					false,
 				);
 			}
-			return { job, retries: response.retries };
+			return { job, retries: response.retries, foundUploaded: false };
 		} catch (error) {
 			failure = error;
 		}

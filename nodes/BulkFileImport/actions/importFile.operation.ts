@@ -59,6 +59,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 					transport,
 					validateFirst,
 					normalized,
+					index,
 				);
 				if (outcome.failure && !continueOnFail) {
 					const resume = outcome.summary.resumeFromRow

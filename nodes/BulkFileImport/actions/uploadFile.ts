@@ -1,6 +1,5 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import type { FileSettings, RejectedRow } from '../../../lib/fileRows';
@@ -10,6 +9,7 @@ import type { BinarySource, ReadResult } from '../../../lib/readers';
 import { readRows } from '../../../lib/readers';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
+import { uploadToken } from '../../../lib/uploadName';
 import {
 	createImportJob,
 	readJobWaitOptions,
@@ -24,7 +24,10 @@ export interface UploadOutcome {
 	failure?: string;
 }
 
-/** A unique name per upload lets a lost answer be recognised in the job list (no double job). */
+/**
+ * A name unique to this upload (execution, node, item, input) lets a lost answer, or a part an
+ * earlier attempt of the same execution uploaded, be recognised in the job list (no double job).
+ */
 function nameOf(
 	source: BinarySource,
 	part: number,
@@ -168,6 +171,7 @@ export async function uploadFile(
 	transport: PlatformTransport,
 	validateFirst: boolean,
 	normalized: boolean,
+	itemIndex: number,
 ): Promise<UploadOutcome> {
 	const { options } = settings;
 	const started = Date.now();
@@ -228,7 +232,16 @@ export async function uploadFile(
 		}
 	}
 
-	const token = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+	const { token, deterministic } = uploadToken(
+		this,
+		itemIndex,
+		source.fileName,
+		source.size,
+		file.fromRow ?? 1,
+		normalized ? 'normalized' : 'asIs',
+		partLimit,
+	);
+	const foundUploaded: string[] = [];
 	/** 1-based number of the first row of a part: where a re-run should start after it failed. */
 	const firstRowOf = (index: number) =>
 		parts.slice(0, index).reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
@@ -265,9 +278,10 @@ export async function uploadFile(
 				transport,
 				multipartFile('file', filename, mime, content, length),
 				filename,
-				wait,
+				{ ...wait, lookFirst: deterministic },
 			);
 			job = created.job;
+			if (created.foundUploaded) foundUploaded.push(job.job_id);
 			retries += created.retries;
 			if (waitForCompletion) job = await waitForJob(transport, job, wait);
 		} catch (error) {
@@ -280,6 +294,7 @@ export async function uploadFile(
 					parts: parts.length,
 					partsImported: index,
 					jobs,
+					...(foundUploaded.length > 0 ? { foundUploaded } : {}),
 					retries,
 					durationMs: Date.now() - started,
 					resumeFromRow: firstRowOf(index),
@@ -300,6 +315,7 @@ export async function uploadFile(
 					parts: parts.length,
 					partsImported: index,
 					jobs,
+					...(foundUploaded.length > 0 ? { foundUploaded } : {}),
 					retries,
 					durationMs: Date.now() - started,
 					resumeFromRow: firstRowOf(index),
@@ -320,6 +336,7 @@ export async function uploadFile(
 				: undefined,
 			job_id: last.job_id,
 			jobs,
+			...(foundUploaded.length > 0 ? { foundUploaded } : {}),
 			retries,
 			requests: transport.stats.requests,
 			durationMs: Date.now() - started,

@@ -6,6 +6,7 @@ import { multipartFile } from '../../../lib/multipart';
 import type { ItemResult } from '../../../lib/results';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
+import { uploadToken } from '../../../lib/uploadName';
 import { createImportJob, readJobWaitOptions, waitForJob } from '../../../platforms/userpilot/jobs';
 
 /** Splits NDJSON lines into files under the platform's size limit, at line boundaries. */
@@ -41,13 +42,20 @@ export async function sendItemsAsJob(
 	const { options } = settings;
 	const wait = readJobWaitOptions(options, this.getExecutionCancelSignal());
 	const { waitForCompletion } = wait;
-	const execution = this.getExecutionId() ?? 'manual';
 	const parts = [...filesUnder(prepared, settings.platform.delivery.maxFileBytes)];
+	// the same names when n8n runs this execution again, so parts uploaded before are found
+	const { token, deterministic } = uploadToken(
+		this,
+		0,
+		prepared.length,
+		parts.length,
+		prepared[0]?.serialized ?? '',
+	);
 
 	for (let p = 0; p < parts.length; p++) {
 		const part = parts[p];
 		const content = Buffer.from(part.map((item) => item.serialized).join('\n') + '\n');
-		const filename = `n8n-${execution}-${Date.now().toString(36)}-part${p + 1}.ndjson`;
+		const filename = `n8n-${token}-part${p + 1}.ndjson`;
 		const fail = (error: PlatformRequestError, jobId?: string) => {
 			for (const item of part) {
 				report(item, {
@@ -69,7 +77,7 @@ export async function sendItemsAsJob(
 				transport,
 				multipartFile('file', filename, 'application/x-ndjson', content),
 				filename,
-				wait,
+				{ ...wait, lookFirst: deterministic },
 			));
 		} catch (error) {
 			if (!(error instanceof PlatformRequestError))

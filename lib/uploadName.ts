@@ -1,0 +1,41 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * A token for the names of the files an execution uploads: the same for the same execution, node,
+ * run, item and input, so that when n8n runs an execution again (queue mode re-runs the execution
+ * of a worker that died), the node finds in the job list what the first attempt already uploaded
+ * instead of importing it twice. Without an execution id, a random token (nothing to find).
+ */
+export function uploadToken(
+	context: IExecuteFunctions,
+	itemIndex: number,
+	...input: Array<string | number>
+): { token: string; deterministic: boolean } {
+	const executionId = context.getExecutionId();
+	if (!executionId) {
+		return {
+			token: `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`,
+			deterministic: false,
+		};
+	}
+	let runIndex: unknown = 0;
+	try {
+		// no getter for it on IExecuteFunctions; the expression's $runIndex is public
+		runIndex = context.evaluateExpression('{{ $runIndex }}', itemIndex);
+	} catch {
+		runIndex = 0;
+	}
+	const key = [
+		context.getWorkflow().id ?? '',
+		executionId,
+		context.getNode().name,
+		String(runIndex),
+		String(itemIndex),
+		...input.map(String),
+	].join('\n');
+	return {
+		token: `x${executionId}-${createHash('sha256').update(key).digest('hex').slice(0, 10)}`,
+		deterministic: true,
+	};
+}
