@@ -88,6 +88,9 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
 	);
 	for (let index = 0; index < items.length; index++) {
+		// Let the event loop breathe on large inputs: in queue mode a worker that blocks it for
+		// seconds cannot renew its Bull lock, and n8n then runs the execution a second time.
+		if (index % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
 		if (index + 1 < startAt) {
 			results[index] = { status: 'skipped', message: `Skipped: before "Start at Item" ${startAt}` };
 			continue;
