@@ -525,7 +525,8 @@ async function seedDatabase(options: {
 		if (name.startsWith('DB_') || name === 'N8N_DISABLED_MODULES' || name === 'N8N_ENABLED_MODULES') keyParts.push(`${name}=${env[name]}`);
 	}
 	const key = `${n8nVersion}-${createHash('sha256').update(keyParts.join('\n')).digest('hex').slice(0, 16)}`;
-	const template = path.join(tmpRoot, 'n8n-e2e-db-templates', key, 'database.sqlite');
+	const templateDir = path.join(tmpRoot, 'n8n-e2e-db-templates', key);
+	const template = path.join(templateDir, 'database.sqlite');
 	const target = path.join(userFolder, '.n8n', 'database.sqlite');
 
 	if (!fs.existsSync(template)) {
@@ -550,11 +551,21 @@ async function seedDatabase(options: {
 			log(`\n$ n8n list:workflow   (migrating a template database in ${builder})\n${result.output}`);
 			const built = path.join(builder, '.n8n', 'database.sqlite');
 			const walLeft = fs.existsSync(`${built}-wal`) && fs.statSync(`${built}-wal`).size > 0;
-			if (result.code === 0 && fs.existsSync(built) && !walLeft) {
-				await fsp.mkdir(path.dirname(template), { recursive: true });
-				const partial = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
-				await fsp.copyFile(built, partial);
-				await fsp.rename(partial, template); // atomic: concurrent builders just overwrite each other
+			if (result.code === 0 && fs.existsSync(built)) {
+				// n8n 2.x keeps SQLite in WAL mode and exits with its last transactions still in
+				// database.sqlite-wal: the template keeps that file beside the database, and SQLite
+				// replays it when a copy is opened. Both appear at once (a folder renamed into place).
+				await fsp.mkdir(path.dirname(templateDir), { recursive: true });
+				const partial = `${templateDir}.${process.pid}.${randomBytes(4).toString('hex')}`;
+				await fsp.mkdir(partial);
+				await fsp.copyFile(built, path.join(partial, 'database.sqlite'));
+				if (walLeft) await fsp.copyFile(`${built}-wal`, path.join(partial, 'database.sqlite-wal'));
+				try {
+					await fsp.rename(partial, templateDir);
+				} catch {
+					// a concurrent builder was first: its template is as good
+					await fsp.rm(partial, { recursive: true, force: true });
+				}
 			}
 		} finally {
 			await fsp.rm(builder, { recursive: true, force: true });
@@ -563,6 +574,7 @@ async function seedDatabase(options: {
 	if (fs.existsSync(template)) {
 		await fsp.mkdir(path.dirname(target), { recursive: true });
 		await fsp.copyFile(template, target);
+		if (fs.existsSync(`${template}-wal`)) await fsp.copyFile(`${template}-wal`, `${target}-wal`);
 	}
 }
 
@@ -772,8 +784,10 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 			server = { child, exited };
 
 			// /healthz answers once the HTTP server listens; active workflows are registered after
-			// that, and then n8n prints "Editor is now accessible via" (n8n 1.x). Should another
-			// version print something else, 15 s of answering /healthz count as up too.
+			// that, and then n8n prints "Editor is now accessible via" (n8n 1.x and 2.x). n8n 2.x
+			// listens (and answers /healthz) before its migrations and REST routes ("Cannot POST
+			// /rest/owner/setup" meanwhile), so the fallback, should a version print something
+			// else, is 60 s of answering /healthz plus /healthz/readiness answering 200.
 			const deadline = Date.now() + (startOptions.timeoutMs ?? 120_000);
 			let healthySince: number | undefined;
 			while (Date.now() < deadline) {
@@ -789,9 +803,13 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 						// not listening yet
 					}
 				}
-				const up =
-					healthySince !== undefined &&
-					(output.includes('Editor is now accessible via') || Date.now() - healthySince > 15_000);
+				let up = healthySince !== undefined && output.includes('Editor is now accessible via');
+				if (!up && healthySince !== undefined && Date.now() - healthySince > 60_000) {
+					up = await httpGet(`${baseUrl}/healthz/readiness`, 1000).then(
+						(response) => response.status === 200,
+						() => false,
+					);
+				}
 				if (up) {
 					return { port, baseUrl, webhookUrl: (p) => `${baseUrl}/webhook/${p.replace(/^\//, '')}`, pid: child.pid };
 				}

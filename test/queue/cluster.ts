@@ -86,7 +86,7 @@ export async function startRedis(): Promise<RedisServer> {
 	const binary = redisServerBinary();
 	if (!binary) {
 		throw new Error(
-			'redis-server is not installed: `apt-get install -y redis-server` (Debian), or `bash scripts/ensure-redis.sh`; .ci/run installs it',
+			'redis-server is not installed: `apt-get install -y redis-server` (Debian), or `bash scripts/ensure-debian-packages.sh redis-server`; .ci/run installs it',
 		);
 	}
 	const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'queue-redis-'));

@@ -3,15 +3,21 @@
  * nothing persisted), a main (`n8n start`, EXECUTIONS_MODE=queue) and `n8n worker` processes
  * sharing one user folder (SQLite database in WAL mode, binary data in filesystem mode), against
  * the sandbox in this process.
- *   npm run test:queue          (after npm run build; needs redis-server: scripts/ensure-redis.sh)
+ *   npm run test:queue          (after npm run build; needs redis-server: scripts/ensure-debian-packages.sh)
  *
  * Executions start from webhooks: the main receives the call and puts a job in Redis, a worker
  * runs it; the answer (the last node's first item) carries `$execution.id`, and each worker logs
  * "Worker started execution <id>", so the test knows which worker ran what.
  *
+ * Then: a >100 MB file uploaded through the main and streamed by a worker; the Job Status
+ * Trigger polling in the main only; and workers SIGKILLed in the middle of an Import Items and of
+ * a Bulk File Import run (n8n runs the execution again once, then fails it), each finished by a
+ * re-run (as it is / with "Start at Row") with every item stored once.
+ *
  * Figures printed: items per second with one worker and with two (QUEUE_ITEMS_REQUESTS requests
- * of QUEUE_ITEMS_PER_REQUEST items, default 10 x 5,000), and the >100 MB upload's wall time.
- * QUEUE_BIG_FILE_MB sets the size of the file (default 110).
+ * of QUEUE_ITEMS_PER_REQUEST items, default 10 x 5,000), CPU seconds per process, and the big
+ * upload's wall time. QUEUE_BIG_FILE_MB sets the size of the file (default 110);
+ * QUEUE_POSTGRES_PORT runs on a PostgreSQL instead of SQLite; QUEUE_DEBUG=1 prints progress.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -107,14 +113,15 @@ const workflows = {
 	resume: uploadFileWorkflow('queueResumeFile', 'queue-resume-file', 'sandboxRimdian', 'rimdian'),
 };
 
+let workersStarted = 0;
 async function addWorker(): Promise<N8nProcess> {
-	const worker = await startWorker(n8n, `worker-${allWorkers.length + 1}`, CONCURRENCY);
+	const worker = await startWorker(n8n, `worker-${++workersStarted}`, CONCURRENCY);
 	workers.push(worker);
 	allWorkers.push(worker);
 	return worker;
 }
 
-/** Which worker logged that it started this execution (undefined: none). */
+/** The workers that logged starting this execution (none: an empty list). */
 function workersOf(executionId: string): string[] {
 	return allWorkers.filter((w) => executionsStartedBy(w).includes(executionId)).map((w) => w.name);
 }
@@ -530,6 +537,47 @@ test('Bulk File Import, its worker killed: re-run with "Start at Row" after what
 	assert.equal(final.itemsStored, KILL_ITEMS, 'nothing lost');
 	assert.equal(final.duplicatesReceived, before.duplicatesReceived, 'nothing sent twice by the resumed run');
 	print(`  resumed on ${workersOf(String(rerun.body.executionId)).join(', ')}: ${final.itemsStored}/${KILL_ITEMS} rows stored, none sent twice`);
+});
+
+test('Bulk File Import to Userpilot, its worker killed while the job runs: n8n\'s re-run finds the uploaded file in the job list and waits for that job, uploading nothing twice', async () => {
+	await sandbox.reset();
+	// The job stays in "processing" until released, so the worker dies after the upload landed.
+	sandbox.configure({ userpilotHoldAt: 'processing' });
+	const file = path.join(tmp, 'events-rerun.csv');
+	const rows = await writeBigCsv(file, 1);
+	const since = Date.now();
+	const startedOn = (executionId: string | undefined, after: number) =>
+		workers.filter((w) => (executionId ? new RegExp(`Worker started execution ${executionId} `) : /Worker started execution /).test(w.outputSince(after)));
+	const pending = postFile<Record<string, unknown>>('queue-upload-file', file, 'events-rerun.csv');
+	await waitFor('the upload to land', () => sandbox.stats().userpilot.uploads === 1, 60_000);
+	const [first] = startedOn(undefined, since);
+	const executionId = (first.outputSince(since).match(/Worker started execution (\S+) /) as RegExpMatchArray)[1];
+	first.kill('SIGKILL');
+	await first.exited;
+	const killedAt = Date.now();
+	workers.splice(workers.indexOf(first), 1);
+	const replacement = addWorker();
+	await waitFor(`execution ${executionId} to be run again`, () => startedOn(executionId, killedAt).length > 0, 90_000, dumpWorkers);
+	const [second] = startedOn(executionId, killedAt);
+	await replacement;
+	// The re-run reads the job list, then polls the job it found (or, without that look-up, would
+	// upload again and meet a 409); only then may the job finish.
+	const requests = () => Object.values(sandbox.stats().requestsByStatus).reduce((sum, n) => sum + n, 0);
+	const atRerun = requests();
+	await waitFor('the re-run to reach Userpilot', () => requests() >= atRerun + 3, 60_000);
+	sandbox.configure({ userpilotHoldAt: null });
+	const answer = await pending;
+	assert.equal(answer.status, 200, answer.text);
+	assert.equal(answer.body.status, 'completed', answer.text);
+	assert.equal(answer.body.totalRows, rows, answer.text);
+	const jobIds = [...sandbox.state.userpilot.jobs.keys()];
+	assert.equal(sandbox.stats().userpilot.uploads, 1, 'the re-run uploaded nothing');
+	assert.deepEqual(answer.body.foundUploaded, jobIds, 'the output names the job the first attempt had created');
+	print(
+		`Bulk File Import to Userpilot, ${first.name} killed after the upload: execution ${executionId} run again on ${second.name}, ` +
+			`which found job ${jobIds[0]} in the job list and waited for it: 1 upload, ${rows} rows, completed`,
+	);
+	fs.rmSync(file, { force: true });
 });
 
 test('no secret in any log line of the main, the workers or Redis', () => {
