@@ -186,7 +186,9 @@ export class PlatformTransport {
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
 		const ref = (
-			context as { getNode?: () => { credentials?: Record<string, { id: string | null; name: string }> } }
+			context as {
+				getNode?: () => { credentials?: Record<string, { id: string | null; name: string }> };
+			}
 		).getNode?.().credentials?.[CREDENTIAL_TYPE];
 		this.credentialOptions = {
 			credentialsDecrypted: {

@@ -289,7 +289,10 @@ export async function* readCsv(
 	 * context gives the bytes read and the empty lines skipped; `info: true` would build that
 	 * context a second time for every record). The header is checked here too and not passed on.
 	 */
-	const onRecord = (record: RawCell[], context: { bytes: number; empty_lines: number }): FileRow | null => {
+	const onRecord = (
+		record: RawCell[],
+		context: { bytes: number; empty_lines: number },
+	): FileRow | null => {
 		records++;
 		const startLine = nextLine + (context.empty_lines - emptyLinesBefore);
 		emptyLinesBefore = context.empty_lines;
