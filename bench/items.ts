@@ -6,10 +6,10 @@
  *   (b) Import Items (default options: batch 100, concurrency 4): the node's own time;
  *   (c) what users build today: a Code node cutting the items into 100-item bodies -> the HTTP
  *       Request node (v4.2, POST, header auth credential): Code time + HTTP Request time;
- *   (d) the naive one: the HTTP Request node, one request per item, on 5,000 items, time x20.
+ *   (d) the naive one: the HTTP Request node, one request per item, on 2,000 items, time x50.
  * (b), (c) and (d) are three branches of one workflow fed by the same items, run one after the
  * other (n8n's v1 order: top branch first); each round puts them in another order, and (a) runs
- * before the n8n run in odd rounds and after it in even ones. BENCH_REPS rounds (3), medians.
+ * before the n8n run in odd rounds and after it in even ones. BENCH_REPS rounds (2), medians.
  *
  *   npm run bench:items
  *   BENCH_ITEMS=10000 BENCH_REPS=1 npm run bench:items
@@ -131,8 +131,8 @@ interface Round {
 
 async function main(): Promise<void> {
 	const items = Math.round(envNumber('BENCH_ITEMS', 100_000));
-	const naiveItems = Math.min(items, Math.round(envNumber('BENCH_NAIVE_ITEMS', 5_000)));
-	const reps = Math.round(envNumber('BENCH_REPS', 3));
+	const naiveItems = Math.min(items, Math.round(envNumber('BENCH_NAIVE_ITEMS', 2_000)));
+	const reps = Math.round(envNumber('BENCH_REPS', 2));
 	const rawBody = (process.env.BENCH_HTTP_BODY ?? 'raw') !== 'json';
 	const scale = items / naiveItems;
 	const info = printMachine(`bench:items — ${num(items)} Rimdian users: Import Items vs a keep-alive client, Code -> HTTP Request, HTTP Request per item; ${reps} rounds`);

@@ -4,7 +4,7 @@
  * As It Is", no validation, no waiting for the job), against curl uploading the same file to the
  * same sandbox. Alternating, BENCH_REPS times each.
  *
- *   npm run bench:upload                      # 1,000,000,000 bytes, 3 rounds
+ *   npm run bench:upload                      # 1,000,000,000 bytes, 2 rounds
  *   BENCH_FILE_MB=100 BENCH_REPS=1 npm run bench:upload
  *
  * Reports the node's own time (n8n's run data) against curl's wall time, the n8n process's peak
@@ -100,7 +100,7 @@ async function curlUpload(sandbox: SandboxProcess, file: string): Promise<{ wall
 
 async function main(): Promise<void> {
 	const fileBytes = Math.round(envNumber('BENCH_FILE_MB', 1000) * 1_000_000);
-	const reps = Math.round(envNumber('BENCH_REPS', 3));
+	const reps = Math.round(envNumber('BENCH_REPS', 2));
 	const info = printMachine(`bench:upload — ${num(fileBytes / 1e6)} MB NDJSON to Userpilot: Bulk File Import (as is) vs curl, ${reps} rounds`);
 	const data = await userpilotNdjsonFile(fileBytes);
 	log(`file: ${path.relative(process.cwd(), data.file)}, ${num(data.bytes)} bytes, ${num(data.rows)} rows`);

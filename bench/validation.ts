@@ -2,7 +2,7 @@
  * bench:validation — 1,000,000 Userpilot rows from a CSV validated with the shared module
  * (compileUserpilotValidator with coerceStrings, fed by the package's CSV reader readCsv, as Bulk
  * File Import does), against csv-parse alone reading the same file; each pass in its own plain
- * Node process, alternating, BENCH_REPS rounds (3). Also, to tell the reader's cost from the
+ * Node process, alternating, BENCH_REPS rounds (2). Also, to tell the reader's cost from the
  * validator's: readCsv alone, and csv-parse records fed straight to the validator (first round
  * only; BENCH_VALIDATION_ALL=1 runs them every round).
  *
@@ -22,7 +22,7 @@ const LABEL: Record<CsvMode, string> = {
 
 async function main(): Promise<void> {
 	const rows = Math.round(envNumber('BENCH_ROWS', 1_000_000));
-	const reps = Math.round(envNumber('BENCH_REPS', 3));
+	const reps = Math.round(envNumber('BENCH_REPS', 2));
 	const info = printMachine(`bench:validation — ${num(rows)} Userpilot CSV rows: validation vs csv-parse alone, ${reps} rounds`);
 	const file = await userpilotCsv(rows);
 	log(`file: ${path.relative(process.cwd(), file)}`);

@@ -1,4 +1,5 @@
 import type {
+	IAdditionalCredentialOptions,
 	ICredentialDataDecryptedObject,
 	IExecuteFunctions,
 	IHttpRequestOptions,
@@ -163,6 +164,14 @@ export class PlatformTransport {
 
 	private readonly logger?: Logger;
 
+	/**
+	 * The credential read once per execution and handed to n8n's helper with every request:
+	 * without it n8n reloads and decrypts the credential from its database for each request
+	 * (10-12% of a batch import's time). n8n's token renewal (preAuthentication) writes the new
+	 * token into this same object, so later requests use it.
+	 */
+	private readonly credentialOptions: IAdditionalCredentialOptions;
+
 	constructor(
 		private readonly context: RequestContext,
 		readonly platform: Platform,
@@ -176,6 +185,19 @@ export class PlatformTransport {
 				? ctx.getExecutionCancelSignal()
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
+		const ref = (
+			context as {
+				getNode?: () => { credentials?: Record<string, { id: string | null; name: string }> };
+			}
+		).getNode?.().credentials?.[CREDENTIAL_TYPE];
+		this.credentialOptions = {
+			credentialsDecrypted: {
+				id: ref?.id ?? '',
+				name: ref?.name ?? '',
+				type: CREDENTIAL_TYPE,
+				data: credentials,
+			},
+		};
 	}
 
 	/**
@@ -280,6 +302,7 @@ export class PlatformTransport {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: !throwOnError,
 			},
+			this.credentialOptions,
 		)) as RawResponse;
 		return {
 			statusCode: response.statusCode,

@@ -41,19 +41,15 @@ function lineBreaks(text: string): number {
 	return count;
 }
 
-/** A record as on_record hands it to the reader loop. */
-interface ParsedRecord {
-	cells: string[];
-	valid: boolean;
-	startLine: number;
-	endOffset: number;
-}
-
 /** A cell as csv-parse hands it over: bytes (UTF-8 files, checked here) or text (UTF-16 files). */
 type RawCell = string | Uint8Array;
 
-/** Decodes a record's cells; `valid` is false when a cell is not valid UTF-8. */
-function decodeCells(raw: RawCell[]): { cells: string[]; valid: boolean } {
+/**
+ * Decodes a record's cells; `valid` is false when a cell is not valid UTF-8. `checked` says the
+ * bytes are known to be valid UTF-8 already (every chunk of the file so far was), and then no
+ * cell is checked again.
+ */
+function decodeCells(raw: RawCell[], checked: boolean): { cells: string[]; valid: boolean } {
 	const cells: string[] = new Array(raw.length);
 	let valid = true;
 	for (let i = 0; i < raw.length; i++) {
@@ -65,10 +61,44 @@ function decodeCells(raw: RawCell[]): { cells: string[]; valid: boolean } {
 		const bytes = Buffer.isBuffer(cell)
 			? cell
 			: Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
-		if (valid && !isUtf8(bytes)) valid = false;
+		if (!checked && valid && !isUtf8(bytes)) valid = false;
 		cells[i] = bytes.toString('utf8');
 	}
 	return { cells, valid };
+}
+
+/**
+ * Checks a file's bytes for valid UTF-8 chunk by chunk, as they go to the parser (before it
+ * sees them): a character cut by a chunk's end is checked with the next chunk. Once a chunk
+ * fails, `clean` stays false and the reader checks every cell instead, to name the bad rows.
+ */
+class Utf8Watch {
+	clean = true;
+
+	private carry: Buffer | undefined;
+
+	feed(chunk: Buffer): void {
+		if (!this.clean) return;
+		const bytes = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+		let cut = bytes.length;
+		// A lead byte in the last 3 whose sequence runs past the end: keep it for the next chunk.
+		for (let i = bytes.length - 1; i >= 0 && i >= bytes.length - 3; i--) {
+			const byte = bytes[i];
+			if ((byte & 0xc0) === 0x80) continue;
+			if (byte >= 0xc0) {
+				const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+				if (bytes.length - i < need) cut = i;
+			}
+			break;
+		}
+		this.carry = cut < bytes.length ? Buffer.from(bytes.subarray(cut)) : undefined;
+		if (!isUtf8(bytes.subarray(0, cut))) this.clean = false;
+	}
+
+	end(): void {
+		if (this.carry !== undefined) this.clean = false;
+		this.carry = undefined;
+	}
 }
 
 function plural(n: number, word: string): string {
@@ -223,16 +253,25 @@ export async function* readCsv(
 	// A copy, so that the first chunk is not held for the whole read.
 	const sample = Buffer.from(first.subarray(head.bom, head.bom + SAMPLE_BYTES));
 	const truncated = first.length > head.bom + SAMPLE_BYTES;
+	const utf8 = new Utf8Watch();
+	utf8.clean = head.encoding === 'utf8';
 	const rest = (async function* () {
 		const start = first.subarray(head.bom);
 		first = Buffer.alloc(0);
-		if (start.length > 0) yield start;
-		if (ended) return;
-		for (;;) {
-			const next = await source.next();
-			if (next.done) return;
-			yield bytesOf(next.value);
+		if (start.length > 0) {
+			utf8.feed(start);
+			yield start;
 		}
+		if (!ended) {
+			for (;;) {
+				const next = await source.next();
+				if (next.done) break;
+				const chunk = bytesOf(next.value);
+				utf8.feed(chunk);
+				yield chunk;
+			}
+		}
+		utf8.end();
 	})();
 	const input = Readable.from(rest, { objectMode: false });
 
@@ -245,19 +284,69 @@ export async function* readCsv(
 	let nextLine = 1;
 	let emptyLinesBefore = 0;
 	let records = 0;
-	const onRecord = (entry: {
-		record: RawCell[];
-		info: { bytes: number; empty_lines: number };
-	}): ParsedRecord => {
-		const { record, info } = entry;
+	/**
+	 * Each record becomes its row right here, synchronously, in csv-parse's record callback (its
+	 * context gives the bytes read and the empty lines skipped; `info: true` would build that
+	 * context a second time for every record). The header is checked here too and not passed on.
+	 */
+	const onRecord = (
+		record: RawCell[],
+		context: { bytes: number; empty_lines: number },
+	): FileRow | null => {
 		records++;
-		const startLine = nextLine + (info.empty_lines - emptyLinesBefore);
-		emptyLinesBefore = info.empty_lines;
-		const { cells, valid } = decodeCells(record);
+		const startLine = nextLine + (context.empty_lines - emptyLinesBefore);
+		emptyLinesBefore = context.empty_lines;
+		const { cells, valid } = decodeCells(record, utf8.clean);
 		let breaks = 0;
 		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
 		nextLine = startLine + breaks + 1;
-		return { cells, valid, startLine, endOffset: info.bytes + head.bom };
+		const endOffset = context.bytes + head.bom;
+		if (!columns) {
+			if (!valid) {
+				throw new FileFormatError(
+					binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`,
+					startLine,
+				);
+			}
+			const names = cells.map((name) => name.trim());
+			const problem = headerProblem(names, options.delimiter);
+			if (problem !== undefined) {
+				throw new FileFormatError(`CSV header: ${problem}`, startLine);
+			}
+			columns = names;
+			paths = columns.map((name) => ({ name, dotted: name.includes('.') }));
+			result.columns = columns;
+			result.headerEndOffset = endOffset;
+			return null;
+		}
+		row++;
+		if (!valid) return { row, line: startLine, endOffset, cells, error: NOT_UTF8 };
+		if (cells.length !== columns.length) {
+			return {
+				row,
+				line: startLine,
+				endOffset,
+				cells,
+				error: `has ${plural(cells.length, 'field')} where the header has ${columns.length}`,
+			};
+		}
+		let size = 0;
+		for (const cell of cells) size += cell.length;
+		if (size > MAX_RECORD_CHARS) {
+			return {
+				row,
+				line: startLine,
+				endOffset,
+				error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB`,
+			};
+		}
+		const fields: IDataObject = {};
+		for (let i = 0; i < paths.length; i++) {
+			const value = cellValue(cells[i], options.parseJsonCells);
+			if (paths[i].dotted) setPath(fields, paths[i].name, value);
+			else fields[paths[i].name] = value as IDataObject[string];
+		}
+		return { row, line: startLine, endOffset, record: fields, cells };
 	};
 
 	const parser = parse({
@@ -267,77 +356,46 @@ export async function* readCsv(
 		record_delimiter: ['\r\n', '\n', '\r'],
 		skip_empty_lines: true,
 		relax_column_count: true,
-		info: true,
 		raw: false,
 		max_record_size: MAX_FIELD_BYTES,
 		on_record: onRecord as never,
+	});
+	// The parser is drained with read() whenever it has rows (no promise per row, as an async
+	// iterator over the stream would make); the stream's buffer still bounds how far it reads ahead.
+	let ready = false;
+	let finished = false;
+	let streamError: unknown;
+	let wake: (() => void) | undefined;
+	const signal = () => {
+		ready = true;
+		wake?.();
+	};
+	parser.on('readable', signal);
+	parser.once('end', () => {
+		finished = true;
+		signal();
+	});
+	parser.once('error', (error) => {
+		streamError ??= error;
+		signal();
 	});
 	input.on('error', (error) => parser.destroy(error));
 	input.pipe(parser);
 
 	let failure: unknown;
 	let failureLine = 1;
-	let formatProblem: FileFormatError | undefined;
 	try {
-		for await (const {
-			cells,
-			valid,
-			startLine,
-			endOffset,
-		} of parser as AsyncIterable<ParsedRecord>) {
-			if (!columns) {
-				if (!valid) {
-					formatProblem = new FileFormatError(
-						binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`,
-						startLine,
-					);
-					break;
-				}
-				const names = cells.map((name) => name.trim());
-				const problem = headerProblem(names, options.delimiter);
-				if (problem !== undefined) {
-					formatProblem = new FileFormatError(`CSV header: ${problem}`, startLine);
-					break;
-				}
-				columns = names;
-				paths = columns.map((name) => ({ name, dotted: name.includes('.') }));
-				result.columns = columns;
-				result.headerEndOffset = endOffset;
-				continue;
-			}
-			row++;
-			if (!valid) {
-				yield { row, line: startLine, endOffset, cells, error: NOT_UTF8 };
-				continue;
-			}
-			if (cells.length !== columns.length) {
-				yield {
-					row,
-					line: startLine,
-					endOffset,
-					cells,
-					error: `has ${plural(cells.length, 'field')} where the header has ${columns.length}`,
-				};
-				continue;
-			}
-			let size = 0;
-			for (const cell of cells) size += cell.length;
-			if (size > MAX_RECORD_CHARS) {
-				yield {
-					row,
-					line: startLine,
-					endOffset,
-					error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB`,
-				};
-				continue;
-			}
-			const fields: IDataObject = {};
-			for (let i = 0; i < paths.length; i++) {
-				const value = cellValue(cells[i], options.parseJsonCells);
-				if (paths[i].dotted) setPath(fields, paths[i].name, value);
-				else fields[paths[i].name] = value as IDataObject[string];
-			}
-			yield { row, line: startLine, endOffset, record: fields, cells };
+		for (;;) {
+			let next: FileRow | null;
+			// A parse error ends the rows at once, as a failed stream does (rows still buffered
+			// after it are not handed out: the error names where to resume).
+			while (streamError === undefined && (next = parser.read() as FileRow | null) !== null)
+				yield next;
+			if (streamError !== undefined) throw streamError;
+			if (finished) break;
+			if (!ready) await new Promise<void>((resolve) => (wake = resolve));
+			wake = undefined;
+			ready = false;
 		}
 	} catch (error) {
 		failure = error;
@@ -348,7 +406,7 @@ export async function* readCsv(
 		if (!parser.destroyed) parser.destroy();
 		if (!stream.destroyed) stream.destroy();
 	}
-	if (formatProblem !== undefined) throw formatProblem;
+	if (failure instanceof FileFormatError) throw failure;
 	if (failure !== undefined) {
 		const code = (failure as CsvError).code;
 		const known =

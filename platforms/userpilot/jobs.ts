@@ -193,6 +193,9 @@ export async function createImportJob(
 					method: 'POST',
 					url,
 					body: file.body(),
+					// With redirects on, axios sends through follow-redirects, which keeps every
+					// chunk of the body to replay it: the whole file would sit in memory.
+					disableFollowRedirect: true,
 					headers: {
 						'Content-Type': file.contentType,
 						...(file.length !== undefined ? { 'Content-Length': String(file.length) } : {}),
