@@ -28,12 +28,17 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 
 import { AYONA_KEY, AYONA_SOURCE_ID } from '../../sandbox/defaults';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { createN8n, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
+import { createN8n, DEFAULT_N8N_BIN, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
 import { findSecrets, sandboxGet } from '../e2e/setup';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
-const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+/** The major version of the n8n under test (N8N_BIN, as the harness picks it). */
+const N8N_MAJOR = Number(
+	(JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(fs.realpathSync(process.env.N8N_BIN || DEFAULT_N8N_BIN))), 'package.json'), 'utf8')) as { version: string }).version.split('.')[0],
+);
+/** The README's screenshots: n8n 1.x's in docs/screenshots/, n8n 2.x's in docs/screenshots/n8n2/. */
+const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots', ...(N8N_MAJOR >= 2 ? ['n8n2'] : []));
 const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Sandbox-Owner-1' };
 const WRONG_KEY = 'wrong-key-browser-0d4c';
 
@@ -164,6 +169,26 @@ async function openNewCredential() {
 	await page.waitForSelector(CREDENTIAL);
 }
 
+/**
+ * GET on n8n's REST API as the editor does it, from the page: with its session cookie and the
+ * `browser-id` header n8n binds the session to (a request without it is refused, and the
+ * refusal clears the cookie).
+ */
+async function restGet(restPath: string): Promise<{ status: number; body: unknown }> {
+	return await page.evaluate(async (url) => {
+		const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage;
+		const answer = await fetch(url, { headers: { 'browser-id': storage.getItem('n8n-browserId') ?? '' } });
+		const text = await answer.text();
+		let body: unknown = text;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			// not JSON: kept as text for the failure message
+		}
+		return { status: answer.status, body };
+	}, `${baseUrl}/rest${restPath}`);
+}
+
 /** Saves the open workflow (Ctrl+S on both lines); resolves once n8n's REST API holds `nodes`. */
 async function saveWorkflow(nodes: string[]): Promise<void> {
 	await page.locator('[data-test-id=canvas-node]').first().click();
@@ -174,11 +199,10 @@ async function saveWorkflow(nodes: string[]): Promise<void> {
 	const deadline = Date.now() + 15_000;
 	let seen = '';
 	for (;;) {
-		const answer = await page.request.get(`${baseUrl}/rest/workflows/${id}`);
-		seen = `${answer.status()} ${(await answer.text()).slice(0, 300)}`;
-		if (answer.ok()) {
-			const body = (await answer.json()) as { data: { nodes: Array<{ name: string }> } };
-			const saved = body.data.nodes.map((node) => node.name).sort();
+		const answer = await restGet(`/workflows/${id}`);
+		seen = `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+		if (answer.status === 200) {
+			const saved = (answer.body as { data: { nodes: Array<{ name: string }> } }).data.nodes.map((node) => node.name).sort();
 			if (JSON.stringify(saved) === JSON.stringify([...nodes].sort())) return;
 			seen = `nodes ${saved.join(', ')}`;
 		}
@@ -239,11 +263,18 @@ before(async () => {
 	n8n = await createN8n();
 	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
 	({ baseUrl } = await n8n.start());
-	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(OWNER),
-	});
+	// /healthz answers before every REST route is mounted (seen on n8n 2.x under load): a 404
+	// here means "not yet", for up to a minute.
+	let setup: Response;
+	for (let tries = 0; ; tries++) {
+		setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(OWNER),
+		});
+		if (setup.status !== 404 || tries >= 60) break;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
 	assert.equal(setup.status, 200, await setup.text());
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -273,9 +304,9 @@ test('the owner signs in', async () => {
 	await page.click('[data-test-id=form-submit-button]');
 	await page.waitForURL((url) => !url.pathname.includes('signin'));
 	// Signed in: n8n's REST API knows the session's user (the landing page differs between lines).
-	const me = await page.request.get(`${baseUrl}/rest/login`);
-	assert.equal(me.status(), 200);
-	assert.equal(((await me.json()) as { data: { email: string } }).data.email, OWNER.email);
+	const me = await restGet('/login');
+	assert.equal(me.status, 200, JSON.stringify(me.body));
+	assert.equal((me.body as { data: { email: string } }).data.email, OWNER.email);
 });
 
 test('Job Status Trigger: found in the nodes panel with its icon, opens with its defaults', async () => {
@@ -298,11 +329,15 @@ test('Job Status Trigger: found in the nodes panel with its icon, opens with its
 test('Bulk File Import: found in the nodes panel with its icon, opens with its defaults', async () => {
 	await page.click('[data-test-id=node-creator-plus-button]');
 	// Found by the platforms and formats it imports (codex aliases), not only by its name.
-	for (const query of ['NDJSON', 'CSV', 'Ayona', 'Userpilot']) {
+	for (const query of ['NDJSON', 'CSV', 'Userpilot', 'Ayona']) {
 		const listed = await listedFor(query, query === 'Ayona' || query === 'Userpilot' ? ['Bulk File Import', 'Import Items'] : ['Bulk File Import']);
 		assert.ok(listed.includes('Bulk File Import'), `"${query}" lists Bulk File Import: ${listed.join(', ')}`);
 	}
-	await shot('search-alias-ayona');
+	await shot('search-alias-ayona', {
+		file: 'search-alias.png',
+		around: [page.locator('[data-test-id=node-creator-search-bar]'), page.locator('[data-test-id=item-iterator-item]').filter({ hasText: /Bulk File Import|Import Items/ })],
+		pad: 24,
+	});
 	await searchAndAdd('Bulk File Import', 'Stream a CSV or NDJSON file', 'bulk-file-import');
 	await waitForValue(NDV, 'platform', 'Rimdian');
 	await waitForValue(NDV, 'binaryPropertyName', 'data');
@@ -380,12 +415,39 @@ test('saving the credential tests it: a wrong key fails clearly, the right one s
 	await shot('credential-test-wrong-key', { file: 'credential-wrong-key.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
 
 	await page.fill(`${CREDENTIAL} [data-test-id=parameter-input-apiKey] input`, AYONA_KEY);
+	const acceptedBefore = sandbox.stats().ayona.requests;
 	await page.click('[data-test-id=credential-save-button]');
-	await page.waitForSelector(`${CREDENTIAL} [data-test-id=credentials-config-container-test-success]`);
-	await page.getByText('Connection tested successfully').first().waitFor();
-	await shot('credential-test-success', { file: 'credential-success.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
-	await page.keyboard.press('Escape');
-	await page.waitForSelector(CREDENTIAL, { state: 'hidden' });
+	// n8n 1.x shows "Connection tested successfully" in the dialog; n8n 2.x closes a credential
+	// created from a node as soon as its test succeeds (and only then: a failed test keeps it open,
+	// as above), back in the node with the credential picked.
+	const success = page.locator(CREDENTIAL).getByText('Connection tested successfully').first();
+	const deadline = Date.now() + 30_000;
+	let closed = false;
+	for (;;) {
+		if (await success.isVisible()) break;
+		if (!(await page.locator(CREDENTIAL).isVisible())) {
+			closed = true;
+			break;
+		}
+		assert.ok(Date.now() < deadline, 'the credential test neither succeeded in the dialog nor closed it');
+		await page.waitForTimeout(200);
+	}
+	assert.ok(sandbox.stats().ayona.requests > acceptedBefore, 'the test called the sandbox again');
+	if (closed) {
+		assert.ok(N8N_MAJOR >= 2, 'only n8n 2.x closes the dialog on success');
+		await page.locator(`${NDV} [data-test-id=node-credentials-select]`).first().waitFor();
+		await shot('credential-test-success-closed', { file: 'credential-success.png', around: [page.locator(`${NDV} [data-test-id=node-credentials-select]`), page.locator(`${NDV} [data-test-id=parameter-input-platform]`)], pad: 16 });
+	} else {
+		await page.locator(CREDENTIAL).getByText(/Ayona refused the API key/).first().waitFor({ state: 'hidden' });
+		await shot('credential-test-success', { file: 'credential-success.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
+		await page.keyboard.press('Escape');
+		await page.waitForSelector(CREDENTIAL, { state: 'hidden' });
+	}
+	// Either way the node now uses the new credential.
+	const picker = page.locator(`${NDV} [data-test-id=node-credentials-select]`).first();
+	const inputs = picker.locator('input');
+	const shown = `${await picker.innerText()} ${(await inputs.count()) ? await inputs.first().inputValue() : ''}`;
+	assert.match(shown, /Data Import account/, `the node's credential: ${shown}`);
 });
 
 test('Manual Trigger -> Import Items, built in the editor, executes and shows a result per item', async () => {

@@ -109,7 +109,7 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = FIRE_
 	while (!predicate()) {
 		if (Date.now() > deadline) {
 			throw new Error(
-				`timed out waiting for ${what}; evidence so far:\n${JSON.stringify(evidence, null, 1).slice(0, 4000)}\n` +
+				`timed out waiting for ${what}; checks answered: userpilot ${checks.userpilot.length}, rimdian ${checks.rimdian.length}; evidence so far:\n${JSON.stringify(evidence, null, 1).slice(0, 4000)}\n` +
 					`executions:\n${executions()}\n${n8n.logs().slice(-4000)}`,
 			);
 		}
@@ -202,7 +202,7 @@ before(async () => {
 	await sendRimdian([customEvent('history-bad', 'nope')]);
 
 	const proxyUrl = await startCountingProxy();
-	n8n = await createN8n();
+	n8n = await createN8n(process.env.TRIGGER_E2E_DEBUG ? { env: { N8N_LOG_LEVEL: 'debug' } } : {});
 	await n8n.importCredentials(
 		sandboxCredentials(sandbox).map((credential) =>
 			credential.data.baseUrl === sandbox.url ? { ...credential, data: { ...credential.data, baseUrl: proxyUrl } } : credential,
@@ -217,6 +217,7 @@ before(async () => {
 });
 
 after(async () => {
+	if (process.env.TRIGGER_E2E_DEBUG && n8n) fs.writeFileSync(process.env.TRIGGER_E2E_DEBUG, n8n.logs());
 	await n8n?.dispose();
 	await sandbox?.close();
 	await new Promise((resolve) => evidenceServer?.close(resolve));
