@@ -130,6 +130,18 @@ async function waitForChecks(count: number, platforms: Array<keyof typeof checks
 	await sleep(EMISSION_GRACE_MS);
 }
 
+/**
+ * `n8n start`, then the first check of both triggers (activation): n8n 2.x says "Editor is now
+ * accessible" before it activates workflows, so an upload right after start could land before the
+ * trigger's baseline and never fire. Waiting for the check makes the order certain on both lines.
+ */
+async function startN8n(): Promise<void> {
+	const since = performance.now();
+	await n8n.start();
+	const checked = (platform: keyof typeof checks) => checks[platform].some((arrived) => arrived > since);
+	await waitFor('the first check of both triggers after start', () => checked('userpilot') && checked('rimdian'));
+}
+
 /** Forwards everything to the sandbox; counts the answered checks of each trigger. */
 function startCountingProxy(): Promise<string> {
 	const target = new URL(sandbox.url);
@@ -225,7 +237,7 @@ after(async () => {
 });
 
 test(`each transition fires exactly once across stops and restarts of n8n: no repeat, no gap (n8n ${N8N_MAJOR}.x, a check every ${POLL.intervalMs / 1000} s)`, async () => {
-	await n8n.start(); // activation: both triggers take their baseline
+	await startN8n(); // activation: both triggers take their baseline
 
 	// 1. While n8n runs: a Userpilot job completes; Rimdian rejects two items of four.
 	const first = await upload('first.ndjson');
@@ -238,13 +250,13 @@ test(`each transition fires exactly once across stops and restarts of n8n: no re
 	await fetch(`${sandbox.url}/__sandbox/userpilot/fail-next`, { method: 'POST', body: JSON.stringify({ reason: 'Required field `user_id` not provided in the row' }) });
 	const second = await upload('second.ndjson');
 	await sendRimdian([customEvent('bad-3', 'offline'), customEvent('ok-3', 'web')]);
-	await n8n.start();
+	await startN8n();
 	await waitFor('the failure that happened while n8n was down', () => of('/userpilot').length >= 2);
 	await waitFor('the Rimdian failure from the downtime', () => of('/rimdian').length >= 3);
 
 	// 3. A restart with nothing new: nothing fires again, at start nor at the next checks.
 	await n8n.stop();
-	await n8n.start();
+	await startN8n();
 	await waitForChecks(2);
 	assert.equal(of('/userpilot').length, 2, 'a restart repeats nothing');
 	assert.equal(of('/rimdian').length, 3, 'a restart repeats nothing');
