@@ -40,6 +40,7 @@ export class DataImportApi implements ICredentialType {
 				{ name: 'Userpilot', value: 'userpilot', description: 'Bulk Import API' },
 			],
 			default: 'rimdian',
+			description: 'The platform this key or account belongs to; the fields below follow it',
 		},
 		...platformProperties,
 		{

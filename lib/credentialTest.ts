@@ -90,9 +90,14 @@ export async function testDataImportCredential(
 		};
 	}
 	if (status === 401 || status === 403) {
+		// The platform's own wording already says what was refused and what to do; a generic
+		// prefix only when it does not name the status (e.g. a 403 Rimdian has no wording for).
+		const detail = platform.describeError({ status, body: answer.body });
 		return {
 			status: 'Error',
-			message: `The platform refused this key or token (${status}): ${platform.describeError({ status, body: answer.body })}`,
+			message: detail.includes(`(${status})`)
+				? detail
+				: `${platform.displayName} refused this key or token (${status}): ${detail}`,
 		};
 	}
 	if (status === 404) {

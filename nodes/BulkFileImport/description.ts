@@ -23,14 +23,23 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{
-				name: 'Detect',
+				name: 'Auto-Detect',
 				value: 'auto',
 				description: 'From the file name, its type, or its first character',
 			},
-			{ name: 'CSV', value: 'csv' },
-			{ name: 'NDJSON (One JSON Object per Line)', value: 'ndjson' },
+			{
+				name: 'CSV',
+				value: 'csv',
+				description: 'A header row, then one row per item (the delimiter is set in Options)',
+			},
+			{
+				name: 'NDJSON (One JSON Object per Line)',
+				value: 'ndjson',
+				description: 'One JSON object per line, also called JSON Lines',
+			},
 		],
 		default: 'auto',
+		description: 'How to read the file',
 	},
 	{
 		displayName: 'Send',
@@ -38,19 +47,20 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{
-				name: 'Validated Rows as NDJSON',
-				value: 'normalized',
-				description:
-					'Rows are checked, completed (default source, empty metadata) and dates normalized, then sent as NDJSON',
-			},
-			{
 				name: 'The File As It Is (Fastest)',
 				value: 'asIs',
 				description:
 					"The bytes of the file are streamed unchanged: for files already in Userpilot's format",
 			},
+			{
+				name: 'Validated Rows as NDJSON',
+				value: 'normalized',
+				description:
+					'Rows are checked, completed (default source, empty metadata) and dates normalized, then sent as NDJSON',
+			},
 		],
 		default: 'normalized',
+		description: 'What is uploaded to Userpilot as the import file',
 		displayOptions: { show: { platform: ['userpilot'] } },
 	},
 	{
@@ -79,6 +89,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 			},
 		],
 		default: 'skip',
+		description: "What to do with rows that break the platform's rules",
 		displayOptions: { show: { platform: ['rimdian', 'ayona'] } },
 	},
 	{

@@ -16,17 +16,18 @@ export const importItemsProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
-				name: 'Use Input Fields As They Are',
-				value: 'autoMap',
-				description: "Each input item's fields are the platform item's fields",
-			},
-			{
 				name: 'Define Fields Below',
 				value: 'define',
 				description: 'Build each platform item from the fields set below (expressions welcome)',
 			},
+			{
+				name: 'Use Input Fields As They Are',
+				value: 'autoMap',
+				description: "Each input item's fields are the platform item's fields",
+			},
 		],
 		default: 'autoMap',
+		description: 'Where the fields of each item sent to the platform come from',
 	},
 	{
 		displayName: 'Fields',
@@ -48,6 +49,8 @@ export const importItemsProperties: INodeProperties[] = [
 						type: 'string',
 						default: '',
 						placeholder: 'e.g. user.email',
+						description:
+							'Field name on the platform; dots nest it (user.email is "email" inside "user")',
 					},
 					{
 						displayName: 'Value',
@@ -55,6 +58,8 @@ export const importItemsProperties: INodeProperties[] = [
 						type: 'string',
 						default: '',
 						placeholder: 'e.g. {{ $json.email }}',
+						description:
+							"The field's value: fixed text, or an expression that reads the input item",
 					},
 				],
 			},
@@ -67,19 +72,21 @@ export const importItemsProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
-				name: 'Stop Before Sending Anything',
-				value: 'stop',
-				description:
-					'Any invalid item fails the execution, listing every item at fault; nothing is sent',
-			},
-			{
 				name: 'Skip and Report Them',
 				value: 'skip',
 				description:
 					'Valid items are sent; each invalid one gets an output item with its field errors (on the error output when "On Error" routes there)',
 			},
+			{
+				name: 'Stop Before Sending Anything',
+				value: 'stop',
+				description:
+					'Any invalid item fails the execution, listing every item at fault; nothing is sent',
+			},
 		],
 		default: 'stop',
+		description:
+			"What to do with items that break the platform's rules (checked before any is sent)",
 	},
 	{
 		displayName: 'Options',

@@ -24,7 +24,7 @@ export const jobStatusTriggerProperties: INodeProperties[] = [
 			},
 		],
 		default: 'userpilot',
-		description: 'Must be the platform of the credential',
+		description: 'What to watch; must be the platform of the credential picked above',
 	},
 	{
 		displayName:
@@ -73,6 +73,7 @@ export const jobStatusTriggerProperties: INodeProperties[] = [
 			{ name: 'One Job', value: 'one', description: 'Only the job picked below' },
 		],
 		default: 'all',
+		description: 'Every import job of the API key, or one job',
 		displayOptions: { show: USERPILOT },
 	},
 	{

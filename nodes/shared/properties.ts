@@ -23,7 +23,7 @@ export const platformProperties: INodeProperties[] = [
 			},
 		],
 		default: 'rimdian',
-		description: 'Must be the platform of the credential',
+		description: 'Where the data goes; must be the platform of the credential picked above',
 	},
 	...Object.values(PLATFORMS).flatMap((platform) => platform.nodeProperties),
 ];
@@ -115,6 +115,8 @@ export const userpilotJobOptionProperties: INodeProperties[] = [
 			},
 		],
 		default: 'wait',
+		description:
+			'Userpilot: what to do when the API key already has an import job running (the API then answers 409)',
 	},
 ];
 

@@ -13,6 +13,16 @@ import {
 import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
 
+/** "custom_event" → "Custom Event": n8n shows option names in Title Case, sorted by name. */
+const RIMDIAN_KIND_OPTIONS = RIMDIAN_KINDS.map((kind) => ({
+	name: kind.replace(
+		/(^|_)([a-z])/g,
+		(_match, gap: string, letter: string) => `${gap ? ' ' : ''}${letter.toUpperCase()}`,
+	),
+	value: kind,
+	description: `Sent as kind "${kind}"`,
+})).sort((a, b) => a.name.localeCompare(b.name));
+
 const EU_COLLECTOR = 'https://collector-eu.rimdian.com';
 const EU_API = 'https://api-eu.rimdian.com';
 const SHOW = { show: { platform: ['rimdian'] } };
@@ -130,7 +140,7 @@ export const rimdian: Platform = {
 			displayName: 'Item Kind',
 			name: 'rimdianKind',
 			type: 'options',
-			options: [...RIMDIAN_KINDS].sort().map((kind) => ({ name: kind, value: kind })),
+			options: RIMDIAN_KIND_OPTIONS,
 			default: 'user',
 			description:
 				'Kind of the items that carry no "kind" field: their fields become that kind\'s object, and "user", "session" and "device" fields stay beside it. Items with a "kind" field are sent as they are.',
@@ -157,6 +167,7 @@ export const rimdian: Platform = {
 				},
 			],
 			default: 'serviceAccount',
+			description: 'How the nodes sign in to Rimdian',
 			displayOptions: SHOW,
 		},
 		{
@@ -164,10 +175,15 @@ export const rimdian: Platform = {
 			name: 'rimdianRegion',
 			type: 'options',
 			options: [
+				{
+					name: 'Custom Base URL',
+					value: 'custom',
+					description: 'A self-hosted Rimdian, or a test server such as the sandbox',
+				},
 				{ name: 'EU (collector-eu / api-eu.rimdian.com)', value: 'eu' },
-				{ name: 'Custom Base URL', value: 'custom' },
 			],
 			default: 'eu',
+			description: 'Where the collector and the API of your Rimdian workspace answer',
 			displayOptions: SHOW,
 		},
 		{
@@ -185,6 +201,8 @@ export const rimdian: Platform = {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
+			description:
+				'An access token from Rimdian (sent as a Bearer token; it expires after 8 hours)',
 			displayOptions: { show: { platform: ['rimdian'], rimdianAuthentication: ['accessToken'] } },
 		},
 		{
@@ -193,6 +211,7 @@ export const rimdian: Platform = {
 			type: 'string',
 			placeholder: 'name@email.com',
 			default: '',
+			description: "The service account's email",
 			displayOptions: {
 				show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] },
 			},
@@ -203,6 +222,7 @@ export const rimdian: Platform = {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
+			description: "The service account's password (16 characters or more)",
 			displayOptions: {
 				show: { platform: ['rimdian'], rimdianAuthentication: ['serviceAccount'] },
 			},
@@ -213,6 +233,7 @@ export const rimdian: Platform = {
 			type: 'string',
 			default: '',
 			placeholder: 'acme_workspace',
+			description: 'The ID of the workspace the data goes into (every request names it)',
 			displayOptions: SHOW,
 		},
 	],

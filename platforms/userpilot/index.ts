@@ -16,6 +16,21 @@ const HOSTS: Record<string, string> = {
 	eu: 'https://analytex-eu.userpilot.io',
 };
 
+/** Each source of the API under a Title Case name (n8n's casing), sorted by name. */
+const SOURCE_NAMES: Record<(typeof USERPILOT_SOURCES)[number], string> = {
+	'web-client': 'Web Client',
+	'backend-http': 'Backend HTTP',
+	'backend-hubspot': 'Backend HubSpot',
+	'backend-salesforce': 'Backend Salesforce',
+	'backend-segment': 'Backend Segment',
+	'backend-http-import': 'Backend HTTP Import',
+};
+const SOURCE_OPTIONS = USERPILOT_SOURCES.map((source) => ({
+	name: SOURCE_NAMES[source],
+	value: source,
+	description: `Sent as source "${source}"`,
+})).sort((a, b) => a.name.localeCompare(b.name));
+
 /** The API's documented limit is "1 GB"; the decimal reading is the safe one for splitting. */
 export const USERPILOT_MAX_FILE_BYTES = 1_000_000_000;
 
@@ -87,9 +102,13 @@ export const userpilot: Platform = {
 			name: 'defaultEventType',
 			type: 'options',
 			options: [
-				{ name: 'None (Rows Carry Their Own)', value: '' },
 				{ name: 'Identify Company', value: 'identify_company' },
 				{ name: 'Identify User', value: 'identify_user' },
+				{
+					name: 'None (Rows Carry Their Own)',
+					value: '',
+					description: 'A row without event_type is refused',
+				},
 				{ name: 'Page View', value: 'page_view' },
 				{ name: 'Track', value: 'track' },
 			],
@@ -101,7 +120,7 @@ export const userpilot: Platform = {
 			displayName: 'Default Source',
 			name: 'defaultSource',
 			type: 'options',
-			options: [...USERPILOT_SOURCES].sort().map((source) => ({ name: source, value: source })),
+			options: SOURCE_OPTIONS,
 			default: 'backend-http-import',
 			description: 'The source given to rows that have none (Userpilot requires one on every row)',
 			displayOptions: { show: { platform: ['userpilot'] } },
@@ -117,9 +136,13 @@ export const userpilot: Platform = {
 			name: 'userpilotRegion',
 			type: 'options',
 			options: [
-				{ name: 'US (analytex.userpilot.io)', value: 'us' },
+				{
+					name: 'Custom Base URL',
+					value: 'custom',
+					description: 'A dedicated Enterprise host, or a test server such as the sandbox',
+				},
 				{ name: 'EU (analytex-eu.userpilot.io)', value: 'eu' },
-				{ name: 'Custom Base URL', value: 'custom' },
+				{ name: 'US (analytex.userpilot.io)', value: 'us' },
 			],
 			default: 'us',
 			description: 'Shown on the Environment page of your Userpilot account',

@@ -13,7 +13,11 @@
  *   node --import tsx --test test/browser/editor.test.ts   (after npm run build; needs chromium:
  *   apt-get install chromium, or CHROMIUM_PATH; N8N_BIN / N8N_NODE for another n8n)
  *
- * Selectors are the editor's data-test-id attributes (n8n 1.123).
+ * Selectors are the editor's data-test-id attributes, the same on n8n 1.123 and 2.40 where
+ * they exist on both; where the two editors differ (the credential picker of a node that has
+ * none yet, saving a workflow, the sign-in's landing page) each step does what works on both.
+ *   npm run test:browser          n8n 1.x (e2e/n8n)
+ *   npm run test:browser:n8n2     n8n 2.x on Node 24 (e2e/n8n2)
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -24,12 +28,17 @@ import { chromium, type Browser, type Locator, type Page } from 'playwright-core
 
 import { AYONA_KEY, AYONA_SOURCE_ID } from '../../sandbox/defaults';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { createN8n, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
+import { createN8n, DEFAULT_N8N_BIN, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
 import { findSecrets, sandboxGet } from '../e2e/setup';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
-const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+/** The major version of the n8n under test (N8N_BIN, as the harness picks it). */
+const N8N_MAJOR = Number(
+	(JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(fs.realpathSync(process.env.N8N_BIN || DEFAULT_N8N_BIN))), 'package.json'), 'utf8')) as { version: string }).version.split('.')[0],
+);
+/** The README's screenshots: n8n 1.x's in docs/screenshots/, n8n 2.x's in docs/screenshots/n8n2/. */
+const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots', ...(N8N_MAJOR >= 2 ? ['n8n2'] : []));
 const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Sandbox-Owner-1' };
 const WRONG_KEY = 'wrong-key-browser-0d4c';
 
@@ -130,6 +139,79 @@ async function visibleCredentialLabels(): Promise<string[]> {
 }
 
 /**
+ * Types `query` into the open nodes panel's search: the names it lists once `expected` shows.
+ * The codex aliases make a node findable by its platforms and file formats.
+ */
+async function listedFor(query: string, expected: string[]): Promise<string[]> {
+	await page.fill('[data-test-id=node-creator-search-bar]', query);
+	const names = page.locator('[data-test-id=node-creator-item-name]');
+	for (const name of expected) {
+		await names.filter({ hasText: name }).first().waitFor().catch(async (error: unknown) => {
+			await shot(`alias-not-found-${query.toLowerCase()}`);
+			throw new Error(`searching "${query}" does not list ${name}: ${(await names.allInnerTexts()).join(', ')}`, { cause: error });
+		});
+	}
+	return (await names.allInnerTexts()).map((text) => text.trim());
+}
+
+/** The node's credential picker: "create new", whether the node has a credential list or none. */
+async function openNewCredential() {
+	// n8n 2.x shows a "Connect to …" button while no credential of the type exists; 1.x a select.
+	const empty = page.locator(`${NDV} [data-test-id=node-credentials-empty-state] button`);
+	const select = page.locator(`${NDV} [data-test-id=node-credentials-select]`);
+	await empty.or(select).first().waitFor();
+	if (await empty.count()) {
+		await empty.first().click();
+	} else {
+		await select.click();
+		await page.click('[data-test-id=node-credentials-select-item-new]');
+	}
+	await page.waitForSelector(CREDENTIAL);
+}
+
+/**
+ * GET on n8n's REST API as the editor does it, from the page: with its session cookie and the
+ * `browser-id` header n8n binds the session to (a request without it is refused, and the
+ * refusal clears the cookie).
+ */
+async function restGet(restPath: string): Promise<{ status: number; body: unknown }> {
+	return await page.evaluate(async (url) => {
+		const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage;
+		const answer = await fetch(url, { headers: { 'browser-id': storage.getItem('n8n-browserId') ?? '' } });
+		const text = await answer.text();
+		let body: unknown = text;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			// not JSON: kept as text for the failure message
+		}
+		return { status: answer.status, body };
+	}, `${baseUrl}/rest${restPath}`);
+}
+
+/** Saves the open workflow (Ctrl+S on both lines); resolves once n8n's REST API holds `nodes` (among others). */
+async function saveWorkflow(nodes: string[]): Promise<void> {
+	await page.locator('[data-test-id=canvas-node]').first().click();
+	await page.keyboard.press('Escape');
+	await page.keyboard.press('Control+s');
+	await page.waitForURL((url) => /\/workflow\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith('/new'));
+	const id = new URL(page.url()).pathname.split('/').pop() ?? '';
+	const deadline = Date.now() + 15_000;
+	let seen = '';
+	for (;;) {
+		const answer = await restGet(`/workflows/${id}`);
+		seen = `${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+		if (answer.status === 200) {
+			const saved = (answer.body as { data: { nodes: Array<{ name: string }> } }).data.nodes.map((node) => node.name).sort();
+			if (nodes.every((node) => saved.includes(node))) return;
+			seen = `nodes ${saved.join(', ')}`;
+		}
+		if (Date.now() > deadline) throw new Error(`workflow ${id} was not saved with ${nodes.join(', ')}: ${seen}`);
+		await page.waitForTimeout(250);
+	}
+}
+
+/**
  * Searches `name` in the open nodes panel: that node is listed, with its icon (an image
  * of this package that loaded); then opens it (Enter), and adds it from its details panel.
  */
@@ -169,7 +251,11 @@ async function searchAndAdd(name: string, description: string, screenshotName: s
 }
 
 async function closeNdv() {
-	await page.keyboard.press('Escape');
+	// A first Escape may only leave the field being edited; then it closes the panel.
+	for (let tries = 0; tries < 3; tries++) {
+		await page.keyboard.press('Escape');
+		if (await page.waitForSelector(NDV, { state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
+	}
 	await page.waitForSelector(NDV, { state: 'hidden' });
 }
 
@@ -181,11 +267,18 @@ before(async () => {
 	n8n = await createN8n();
 	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
 	({ baseUrl } = await n8n.start());
-	const setup = await fetch(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(OWNER),
-	});
+	// /healthz answers before every REST route is mounted (seen on n8n 2.x under load): a 404
+	// here means "not yet", for up to a minute.
+	let setup: Response;
+	for (let tries = 0; ; tries++) {
+		setup = await fetch(`${baseUrl}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(OWNER),
+		});
+		if (setup.status !== 404 || tries >= 60) break;
+		await new Promise((resolve) => setTimeout(resolve, 1000));
+	}
 	assert.equal(setup.status, 200, await setup.text());
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -214,7 +307,10 @@ test('the owner signs in', async () => {
 	await shot('signin');
 	await page.click('[data-test-id=form-submit-button]');
 	await page.waitForURL((url) => !url.pathname.includes('signin'));
-	await page.waitForSelector('[data-test-id=main-sidebar-user-menu]');
+	// Signed in: n8n's REST API knows the session's user (the landing page differs between lines).
+	const me = await restGet('/login');
+	assert.equal(me.status, 200, JSON.stringify(me.body));
+	assert.equal((me.body as { data: { email: string } }).data.email, OWNER.email);
 });
 
 test('Job Status Trigger: found in the nodes panel with its icon, opens with its defaults', async () => {
@@ -236,10 +332,20 @@ test('Job Status Trigger: found in the nodes panel with its icon, opens with its
 
 test('Bulk File Import: found in the nodes panel with its icon, opens with its defaults', async () => {
 	await page.click('[data-test-id=node-creator-plus-button]');
+	// Found by the platforms and formats it imports (codex aliases), not only by its name.
+	for (const query of ['NDJSON', 'CSV', 'Userpilot', 'Ayona']) {
+		const listed = await listedFor(query, query === 'Ayona' || query === 'Userpilot' ? ['Bulk File Import', 'Import Items'] : ['Bulk File Import']);
+		assert.ok(listed.includes('Bulk File Import'), `"${query}" lists Bulk File Import: ${listed.join(', ')}`);
+	}
+	await shot('search-alias-ayona', {
+		file: 'search-alias.png',
+		around: [page.locator('[data-test-id=node-creator-search-bar]'), page.locator('[data-test-id=item-iterator-item]').filter({ hasText: /Bulk File Import|Import Items/ })],
+		pad: 24,
+	});
 	await searchAndAdd('Bulk File Import', 'Stream a CSV or NDJSON file', 'bulk-file-import');
 	await waitForValue(NDV, 'platform', 'Rimdian');
 	await waitForValue(NDV, 'binaryPropertyName', 'data');
-	await waitForValue(NDV, 'fileFormat', 'Detect');
+	await waitForValue(NDV, 'fileFormat', 'Auto-Detect');
 	await waitForValue(NDV, 'onInvalid', 'Skip and Report Them');
 	await shot('ndv-bulk-file-import');
 	await closeNdv();
@@ -247,8 +353,7 @@ test('Bulk File Import: found in the nodes panel with its icon, opens with its d
 	const icons = page.locator('[data-test-id=canvas-node] img');
 	assert.ok((await icons.count()) >= 2, 'both nodes show an icon on the canvas');
 	await shot('canvas-trigger-and-bulk-import', { file: 'canvas.png', around: [page.locator('[data-test-id=canvas-node]')], pad: 48 });
-	await page.click('[data-test-id=workflow-save-button]');
-	await page.getByText('Saved', { exact: true }).first().waitFor();
+	await saveWorkflow(['Bulk File Import', 'Job Status Trigger']);
 });
 
 test('Import Items: found in the nodes panel with its icon, added after a Manual Trigger, opens with its defaults', async () => {
@@ -260,7 +365,7 @@ test('Import Items: found in the nodes panel with its icon, added after a Manual
 	await page.click('[data-test-id=canvas-handle-plus]');
 	await searchAndAdd('Import Items', 'Validate, batch and send items', 'import-items', 'search.png');
 	await waitForValue(NDV, 'platform', 'Rimdian');
-	await waitForValue(NDV, 'rimdianKind', 'user');
+	await waitForValue(NDV, 'rimdianKind', 'User');
 	await waitForValue(NDV, 'dataMode', 'Use Input Fields As They Are');
 	await waitForValue(NDV, 'onInvalid', 'Stop Before Sending Anything');
 	await shot('ndv-import-items-defaults', {
@@ -271,9 +376,7 @@ test('Import Items: found in the nodes panel with its icon, added after a Manual
 });
 
 test('the credential form shows the fields of each platform', async () => {
-	await page.click(`${NDV} [data-test-id=node-credentials-select]`);
-	await page.click('[data-test-id=node-credentials-select-item-new]');
-	await page.waitForSelector(CREDENTIAL);
+	await openNewCredential();
 	await waitForValue(CREDENTIAL, 'platform', 'Rimdian');
 
 	const expectations: Array<{ platform: string; fields: string[]; labels: string[]; absent: string[] }> = [
@@ -307,19 +410,48 @@ test('saving the credential tests it: a wrong key fails clearly, the right one s
 	await page.getByText('Couldn’t connect with these settings').first().waitFor();
 	const details = page.getByText('More details');
 	if (await details.count()) await details.first().click();
-	const failure = page.getByText(/refused this key or token \(401\)/).first();
+	const failure = page.getByText(/Ayona refused the API key \(401\)/).first();
 	await failure.waitFor();
-	assert.match(await failure.innerText(), /Ayona refused the API key \(401\)/);
+	const said = await failure.innerText();
+	assert.equal(said.match(/refused/g)?.length, 1, `"refused" once: ${said}`);
+	assert.match(said, /Settings → API Keys/, 'says where to get a key');
 	assert.ok(sandbox.stats().ayona.requests > requestsBefore, 'the test called the sandbox');
 	await shot('credential-test-wrong-key', { file: 'credential-wrong-key.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
 
 	await page.fill(`${CREDENTIAL} [data-test-id=parameter-input-apiKey] input`, AYONA_KEY);
+	const acceptedBefore = sandbox.stats().ayona.requests;
 	await page.click('[data-test-id=credential-save-button]');
-	await page.waitForSelector(`${CREDENTIAL} [data-test-id=credentials-config-container-test-success]`);
-	await page.getByText('Connection tested successfully').first().waitFor();
-	await shot('credential-test-success', { file: 'credential-success.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
-	await page.keyboard.press('Escape');
-	await page.waitForSelector(CREDENTIAL, { state: 'hidden' });
+	// n8n 1.x shows "Connection tested successfully" in the dialog; n8n 2.x closes a credential
+	// created from a node as soon as its test succeeds (and only then: a failed test keeps it open,
+	// as above), back in the node with the credential picked.
+	const success = page.locator(CREDENTIAL).getByText('Connection tested successfully').first();
+	const deadline = Date.now() + 30_000;
+	let closed = false;
+	for (;;) {
+		if (await success.isVisible()) break;
+		if (!(await page.locator(CREDENTIAL).isVisible())) {
+			closed = true;
+			break;
+		}
+		assert.ok(Date.now() < deadline, 'the credential test neither succeeded in the dialog nor closed it');
+		await page.waitForTimeout(200);
+	}
+	assert.ok(sandbox.stats().ayona.requests > acceptedBefore, 'the test called the sandbox again');
+	if (closed) {
+		assert.ok(N8N_MAJOR >= 2, 'only n8n 2.x closes the dialog on success');
+		await page.locator(`${NDV} [data-test-id=node-credentials-select]`).first().waitFor();
+		await shot('credential-test-success-closed', { file: 'credential-success.png', around: [page.locator(`${NDV} [data-test-id=node-credentials-select]`), page.locator(`${NDV} [data-test-id=parameter-input-platform]`)], pad: 16 });
+	} else {
+		await page.locator(CREDENTIAL).getByText(/Ayona refused the API key/).first().waitFor({ state: 'hidden' });
+		await shot('credential-test-success', { file: 'credential-success.png', around: [page.locator(CREDENTIAL)], maxHeight: 520 });
+		await page.keyboard.press('Escape');
+		await page.waitForSelector(CREDENTIAL, { state: 'hidden' });
+	}
+	// Either way the node now uses the new credential.
+	const picker = page.locator(`${NDV} [data-test-id=node-credentials-select]`).first();
+	const inputs = picker.locator('input');
+	const shown = `${await picker.innerText()} ${(await inputs.count()) ? await inputs.first().inputValue() : ''}`;
+	assert.match(shown, /Data Import account/, `the node's credential: ${shown}`);
 });
 
 test('Manual Trigger -> Import Items, built in the editor, executes and shows a result per item', async () => {
@@ -336,6 +468,12 @@ test('Manual Trigger -> Import Items, built in the editor, executes and shows a 
 		await page.locator(`${NDV} [data-test-id=parameter-input-name] input`).nth(i).fill(fields[i][0]);
 		await page.locator(`${NDV} [data-test-id=parameter-input-value] input`).nth(i).fill(fields[i][1]);
 	}
+	// Saved first, as a user would: n8n 1.x refuses to run a new workflow that has no ID yet
+	// ("You cannot execute a workflow without an ID") when its automatic save has not happened.
+	await closeNdv();
+	await saveWorkflow(['Import Items']);
+	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().dblclick();
+	await page.waitForSelector(NDV);
 	await sandbox.reset();
 	await page.click(`${NDV} [data-test-id=node-execute-button]`);
 	const output = page.locator('[data-test-id=output-panel]');

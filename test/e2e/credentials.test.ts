@@ -68,7 +68,8 @@ test('a wrong key fails the test with a clear message', async () => {
 	for (const id of ['sandboxRimdian', 'sandboxUserpilot', 'sandboxAyona']) {
 		const result = await testCredential(id, { apiKey: 'wrong-key-cred-test' });
 		assert.equal(result.status, 'Error', id);
-		assert.match(result.message, /refused this key or token \(401\)/, id);
+		assert.match(result.message, /^(Rimdian|Userpilot|Ayona) refused the (access token|API key) \(401\)/, id);
+		assert.equal(result.message.match(/refused/g)?.length, 1, `"refused" once: ${result.message}`);
 	}
 });
 

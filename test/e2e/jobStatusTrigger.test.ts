@@ -4,24 +4,45 @@
  * test sees exactly what fired and how often, across stops and restarts of n8n.
  *   node --import tsx --test test/e2e/jobStatusTrigger.test.ts   (after npm run build)
  *
- * n8n refuses polling intervals under a minute only when the seconds field of the cron has a `*`;
- * a custom cron listing seconds (0,5,…,55) polls every 5 s, which keeps this test short.
+ * How often the trigger checks depends on the n8n line:
+ *   - n8n 1.x refuses a polling interval under a minute only when the seconds field of the cron
+ *     has a `*`: a custom cron listing seconds (0,5,…,55) checks every 5 s, which keeps this short.
+ *   - n8n 2.x refuses any cron that fires more than once a minute, so there the trigger polls in
+ *     the "Every Minute" mode its users get, and the run takes a few minutes.
+ * Waits are counted in checks, not seconds: the credentials point n8n at a counting proxy in
+ * front of the sandbox, so the test knows when a check has happened (e.g. "two checks and
+ * nothing fired") whatever the interval, and no fixed sleep has to guess it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../../sandbox/defaults';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { createN8n, type N8nInstance } from './harness';
+import { createN8n, DEFAULT_N8N_BIN, type N8nInstance } from './harness';
 import { findSecrets, loadExample, sandboxCredentials } from './setup';
 
-const EVERY_5_SECONDS = '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *';
-/** Two checks and then some: long enough for anything that would fire twice to do so. */
-const QUIET_MS = 12_000;
+/** The major version of the n8n under test (N8N_BIN, as the harness picks it). */
+function n8nMajor(): number {
+	const bin = fs.realpathSync(process.env.N8N_BIN || DEFAULT_N8N_BIN);
+	const packageJson = path.join(path.dirname(path.dirname(bin)), 'package.json');
+	return Number((JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version: string }).version.split('.')[0]);
+}
+
+const N8N_MAJOR = n8nMajor();
+/** The trigger's Poll Times, and the longest gap between two of its checks. */
+const POLL =
+	N8N_MAJOR >= 2
+		? { times: { item: [{ mode: 'everyMinute' }] }, intervalMs: 60_000 }
+		: { times: { item: [{ mode: 'custom', cronExpression: '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *' }] }, intervalMs: 5_000 };
+/** Long enough for a check to happen and what it emits to run: a few intervals and then some. */
+const FIRE_TIMEOUT_MS = 3 * POLL.intervalMs + 60_000;
+/** After a check, how long its emission may take to reach the evidence server. */
+const EMISSION_GRACE_MS = 3_000;
 
 interface Evidence {
 	path: string;
@@ -34,9 +55,12 @@ let n8n: N8nInstance;
 let evidenceServer: http.Server;
 let evidenceUrl: string;
 const evidence: Evidence[] = [];
+/** The counting proxy in front of the sandbox; when each check it answered had arrived. */
+let proxy: http.Server;
+const checks: Record<'userpilot' | 'rimdian', number[]> = { userpilot: [], rimdian: [] };
 
 /**
- * The example workflow, polling every 5 s, its message and trigger item posted to `path`.
+ * The example workflow, polling as POLL says, its message and trigger item posted to `path`.
  * `id`: at most 16 characters, or n8n never saves the workflow's static data (isWorkflowIdValid).
  */
 function watched(file: string, id: string, path: string) {
@@ -47,7 +71,7 @@ function watched(file: string, id: string, path: string) {
 	workflow.active = true;
 	const trigger = workflow.nodes.find((node) => node.name === 'Job Status Trigger');
 	assert.ok(trigger);
-	trigger.parameters.pollTimes = { item: [{ mode: 'custom', cronExpression: EVERY_5_SECONDS }] };
+	trigger.parameters.pollTimes = POLL.times;
 	workflow.nodes.push({
 		name: 'Evidence',
 		type: 'n8n-nodes-base.httpRequest',
@@ -80,12 +104,12 @@ function executions(): string {
 	}
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 90_000): Promise<void> {
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = FIRE_TIMEOUT_MS): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	while (!predicate()) {
 		if (Date.now() > deadline) {
 			throw new Error(
-				`timed out waiting for ${what}; evidence so far:\n${JSON.stringify(evidence, null, 1).slice(0, 4000)}\n` +
+				`timed out waiting for ${what}; checks answered: userpilot ${checks.userpilot.length}, rimdian ${checks.rimdian.length}; evidence so far:\n${JSON.stringify(evidence, null, 1).slice(0, 4000)}\n` +
 					`executions:\n${executions()}\n${n8n.logs().slice(-4000)}`,
 			);
 		}
@@ -94,6 +118,49 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 90_00
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until each watched platform's trigger has made `count` checks that reached the sandbox
+ * after this call (so they saw the sandbox as it is now), then lets what they emitted arrive.
+ */
+async function waitForChecks(count: number, platforms: Array<keyof typeof checks> = ['userpilot', 'rimdian']): Promise<void> {
+	const start = performance.now();
+	const since = (platform: keyof typeof checks) => checks[platform].filter((arrived) => arrived > start).length;
+	await waitFor(`${count} more check(s) of ${platforms.join(' and ')}`, () => platforms.every((p) => since(p) >= count), count * POLL.intervalMs + 60_000);
+	await sleep(EMISSION_GRACE_MS);
+}
+
+/**
+ * `n8n start`, then the first check of both triggers (activation): n8n 2.x says "Editor is now
+ * accessible" before it activates workflows, so an upload right after start could land before the
+ * trigger's baseline and never fire. Waiting for the check makes the order certain on both lines.
+ */
+async function startN8n(): Promise<void> {
+	const since = performance.now();
+	await n8n.start();
+	const checked = (platform: keyof typeof checks) => checks[platform].some((arrived) => arrived > since);
+	await waitFor('the first check of both triggers after start', () => checked('userpilot') && checked('rimdian'));
+}
+
+/** Forwards everything to the sandbox; counts the answered checks of each trigger. */
+function startCountingProxy(): Promise<string> {
+	const target = new URL(sandbox.url);
+	proxy = http.createServer((req, res) => {
+		const arrived = performance.now();
+		const forward = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+			res.writeHead(answer.statusCode ?? 502, answer.headers);
+			answer.pipe(res);
+			answer.on('end', () => {
+				const pathname = (req.url ?? '').split('?')[0];
+				if (req.method === 'GET' && pathname === '/v1/background_jobs') checks.userpilot.push(arrived);
+				if (req.method === 'GET' && pathname === '/api/dataLog.list') checks.rimdian.push(arrived);
+			});
+		});
+		forward.on('error', (error) => res.destroy(error));
+		req.pipe(forward);
+	});
+	return new Promise((resolve) => proxy.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)));
+}
 
 const ROW = { event_type: 'track', user_id: 'u1', event_name: 'signed_up', source: 'backend-http-import', inserted_at: '2024-07-28T08:55:35.874555' };
 
@@ -146,8 +213,13 @@ before(async () => {
 	await upload('history.ndjson');
 	await sendRimdian([customEvent('history-bad', 'nope')]);
 
-	n8n = await createN8n();
-	await n8n.importCredentials(sandboxCredentials(sandbox));
+	const proxyUrl = await startCountingProxy();
+	n8n = await createN8n(process.env.TRIGGER_E2E_DEBUG ? { env: { N8N_LOG_LEVEL: 'debug' } } : {});
+	await n8n.importCredentials(
+		sandboxCredentials(sandbox).map((credential) =>
+			credential.data.baseUrl === sandbox.url ? { ...credential, data: { ...credential.data, baseUrl: proxyUrl } } : credential,
+		),
+	);
 	for (const workflow of [
 		watched('job-status-userpilot.json', 'e2eJobStatusUp', '/userpilot'),
 		watched('job-status-rimdian.json', 'e2eJobStatusRim', '/rimdian'),
@@ -157,13 +229,15 @@ before(async () => {
 });
 
 after(async () => {
+	if (process.env.TRIGGER_E2E_DEBUG && n8n) fs.writeFileSync(process.env.TRIGGER_E2E_DEBUG, n8n.logs());
 	await n8n?.dispose();
 	await sandbox?.close();
 	await new Promise((resolve) => evidenceServer?.close(resolve));
+	await new Promise((resolve) => proxy?.close(resolve));
 });
 
-test('each transition fires exactly once across stops and restarts of n8n: no repeat, no gap', async () => {
-	await n8n.start(); // activation: both triggers take their baseline
+test(`each transition fires exactly once across stops and restarts of n8n: no repeat, no gap (n8n ${N8N_MAJOR}.x, a check every ${POLL.intervalMs / 1000} s)`, async () => {
+	await startN8n(); // activation: both triggers take their baseline
 
 	// 1. While n8n runs: a Userpilot job completes; Rimdian rejects two items of four.
 	const first = await upload('first.ndjson');
@@ -176,14 +250,14 @@ test('each transition fires exactly once across stops and restarts of n8n: no re
 	await fetch(`${sandbox.url}/__sandbox/userpilot/fail-next`, { method: 'POST', body: JSON.stringify({ reason: 'Required field `user_id` not provided in the row' }) });
 	const second = await upload('second.ndjson');
 	await sendRimdian([customEvent('bad-3', 'offline'), customEvent('ok-3', 'web')]);
-	await n8n.start();
+	await startN8n();
 	await waitFor('the failure that happened while n8n was down', () => of('/userpilot').length >= 2);
 	await waitFor('the Rimdian failure from the downtime', () => of('/rimdian').length >= 3);
 
-	// 3. A restart with nothing new: nothing fires again.
+	// 3. A restart with nothing new: nothing fires again, at start nor at the next checks.
 	await n8n.stop();
-	await n8n.start();
-	await sleep(QUIET_MS);
+	await startN8n();
+	await waitForChecks(2);
 	assert.equal(of('/userpilot').length, 2, 'a restart repeats nothing');
 	assert.equal(of('/rimdian').length, 3, 'a restart repeats nothing');
 
@@ -191,10 +265,10 @@ test('each transition fires exactly once across stops and restarts of n8n: no re
 	sandbox.configure({ userpilotHoldAt: 'processing' });
 	const third = await upload('third.ndjson', false);
 	await waitFor('the third job to reach processing', () => sandbox.state.userpilot.jobs.get(third)?.status === 'processing', 10_000);
-	await sleep(7_000);
+	await waitForChecks(1, ['userpilot']);
 	sandbox.configure({ userpilotHoldAt: null });
 	await waitFor('the third completion', () => of('/userpilot').length >= 3);
-	await sleep(QUIET_MS);
+	await waitForChecks(2);
 	await n8n.stop();
 
 	const userpilot = of('/userpilot');
