@@ -3,99 +3,115 @@
  * once, counting what the sandbox holds against what was sent. FAULT_ITEMS sets the size
  * (4,000 in `npm test`; `npm run test:load` runs 100,000).
  *   node --import tsx --test test/e2e/faults.test.ts   (after npm run build)
+ *   FAULT_ITEMS=100000 node --import tsx --test test/e2e/faults.test.ts
+ *
+ * At any size the import runs in a sub-workflow that ends with a summary of Import Items' output
+ * (test/load/lib.ts): `n8n execute` prints only that, however many items there are.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { AT_LEAST, executeMeasured, FAULTS, importItemsNode, NO_FAULTS, importPair, num, summaryOf, tempDir, writeUsersJson } from '../load/lib';
 import { createN8n, type N8nInstance } from './harness';
-import { findSecrets, loadExample, sandboxCredentials, variant } from './setup';
+import { findSecrets, sandboxCredentials } from './setup';
 
 const ITEMS = Number(process.env.FAULT_ITEMS ?? 4_000);
+// Batches in flight. At 100,000 items (1,000 batches, most of the time spent waiting out
+// back-offs and Retry-After) 16 keeps the run near a minute; the faults per request are the same.
+const CONCURRENCY = Number(process.env.FAULT_CONCURRENCY ?? (ITEMS >= 50_000 ? 16 : 4));
+
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;
+const dir = tempDir('faults');
+const usersFile = path.join(dir, 'users.json');
 
-const GENERATE = `const items = [];
-for (let i = 1; i <= ${ITEMS}; i++) {
-  items.push({ json: { external_id: 'fault-' + i, is_authenticated: true, created_at: '2024-03-01T00:00:00Z', email: 'f' + i + '@example.com' } });
-}
-return items;`;
-
-const workflow = variant(loadExample('rimdian-users.json'), 'faultSuite', {
-	'Source Records': { jsCode: GENERATE },
-	// A 2 s time-out, below the sandbox's 3 s latency spikes: those requests time out and are retried.
-	'Import Items': { options: { maxRetries: 12, timeoutSeconds: 2, concurrency: 4 } },
-});
+// 20 retries: with 46% of attempts failing, a batch failing 21 times in a row has a chance of
+// about 1 in 10^7. A 2 s time-out, below the 3 s latency spikes: those requests time out.
+const workflows = importPair('faultSuite', usersFile, importItemsNode({ maxRetries: 20, timeoutSeconds: 2, concurrency: CONCURRENCY }));
 
 before(async () => {
+	writeUsersJson(usersFile, ITEMS, 'fault');
 	sandbox = await startSandbox({});
 	n8n = await createN8n();
 	await n8n.importCredentials(sandboxCredentials(sandbox));
-	await n8n.importWorkflow(workflow);
+	await n8n.importWorkflows(workflows);
 });
 
 after(async () => {
 	await n8n?.dispose();
 	await sandbox?.close();
+	fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test(`${ITEMS} items through 5xx, 429, resets, time-outs and lost answers: none lost, duplicates only from lost answers and each one reported`, async () => {
+test(`${num(ITEMS)} items through 5xx, 429, resets, time-outs and lost answers: none lost, duplicates only from lost answers and each one reported`, async () => {
 	await sandbox.reset();
-	sandbox.configure({
-		faults: {
-			rate5xx: 0.2,
-			rate429: 0.1,
-			retryAfterSeconds: 1,
-			rateReset: 0.05,
-			rateLostAnswer: 0.02,
-			latencySpikeRate: 0.02,
-			latencySpikeMs: 3000,
-			seed: 20261123,
-		},
-	});
-	const started = Date.now();
-	const result = await n8n.execute('faultSuite', { timeoutMs: 15 * 60_000 });
-	const wallMs = Date.now() - started;
-	sandbox.configure({ faults: { rate5xx: 0, rate429: 0, rateReset: 0, rateLostAnswer: 0, latencySpikeRate: 0 } });
+	sandbox.configure({ faults: FAULTS });
+	const run = await executeMeasured(n8n, 'faultSuite', { timeoutMs: 15 * 60_000 });
+	sandbox.configure({ faults: NO_FAULTS });
 	await sandbox.settled();
-	assert.equal(result.status, 'success', result.error?.message ?? result.stdout.slice(-2000));
+	const summary = summaryOf(run.result);
 
-	const output = result.nodeOutput('Import Items');
 	const stats = sandbox.stats();
 	const records = [...sandbox.state.rimdian.records.values()];
 	const duplicated = new Set(records.filter((record) => record.received > 1).map((record) => JSON.parse(record.raw).user.external_id as string));
-	const flagged = new Set(output.filter((item) => item.possiblyDuplicated === true).map((item) => String(item.key).replace(/^user:/, '')));
-	const batchRetries = new Map<number, number>();
-	for (const item of output) batchRetries.set(item.batch as number, item.retries as number);
-	const retries = [...batchRetries.values()].reduce((sum, n) => sum + n, 0);
+	const flagged = new Set(summary.flagged.map((key) => key.replace(/^user:/, '')));
+	const expected = new Set(Array.from({ length: ITEMS }, (_, i) => `fault-${String(i + 1).padStart(7, '0')}`));
+	const storedIds = new Set(records.map((record) => JSON.parse(record.raw).user.external_id as string));
+	const missing = [...expected].filter((id) => !storedIds.has(id));
+	// Every data request met the fault draw: those answered with a fault never reached the handler.
+	const requests = stats.rimdian.requests + stats.faults.reset + stats.faults['5xx'] + stats.faults['429'];
+	const fraction = (n: number) => Math.round((n / requests) * 1000) / 10;
 
 	const figures = {
-		items: ITEMS,
 		sent: ITEMS,
-		accepted: output.filter((item) => item.status === 'accepted').length,
+		accepted: summary.counts.accepted ?? 0,
 		stored: stats.rimdian.itemsStored,
-		lost: ITEMS - stats.rimdian.itemsStored,
+		lost: missing.length,
 		duplicated: duplicated.size,
 		flaggedPossiblyDuplicated: flagged.size,
-		retries,
+		retries: summary.retries,
+		batches: summary.batches,
+		concurrency: CONCURRENCY,
+		requests,
 		injected: stats.faults,
-		wallSeconds: Math.round(wallMs / 100) / 10,
-		nodeSeconds: Math.round((result.executionTime('Import Items') ?? 0) / 100) / 10,
+		injectedPercent: {
+			reset: fraction(stats.faults.reset),
+			'5xx': fraction(stats.faults['5xx']),
+			'429': fraction(stats.faults['429']),
+			lostAnswer: fraction(stats.faults.lostAnswer),
+			latencySpike: fraction(stats.faults.latency),
+		},
+		wallSeconds: Math.round(run.wallMs / 100) / 10,
+		subWorkflowSeconds: Math.round((run.result.executionTime('Run Import') ?? 0) / 100) / 10,
+		n8nPeakRssMiB: Math.round(run.peakRss / 1048576),
 	};
 	process.stdout.write(`fault suite: ${JSON.stringify(figures)}\n`);
 
-	assert.equal(output.length, ITEMS, 'one result per item');
+	assert.equal(summary.items, ITEMS, 'one result per item');
+	assert.deepEqual(summary.notAccepted, []);
 	assert.equal(figures.accepted, ITEMS);
-	assert.equal(figures.lost, 0, 'nothing lost');
-	assert.ok(stats.faults.lostAnswer > 0 && stats.faults['5xx'] > 0 && stats.faults['429'] > 0 && stats.faults.reset > 0, 'every fault kind was injected');
+	assert.deepEqual(missing.slice(0, 10), [], 'nothing lost');
+	assert.equal(stats.rimdian.itemsStored, ITEMS, 'nothing else stored');
+	assert.ok(stats.faults.lostAnswer > 0 && stats.faults['5xx'] > 0 && stats.faults['429'] > 0 && stats.faults.reset > 0 && stats.faults.latency > 0, 'every fault kind was injected');
+	if (ITEMS >= 50_000) {
+		// Enough requests (over 1,500) for the fractions to mean something.
+		for (const [kind, least] of Object.entries(AT_LEAST)) {
+			assert.ok(stats.faults[kind as keyof typeof AT_LEAST] / requests >= least, `${kind}: ${fraction(stats.faults[kind as keyof typeof AT_LEAST])}% of ${requests} requests`);
+		}
+	}
 	// Every item the sandbox received twice was reported as possibly duplicated (and is safe to
 	// re-send: Rimdian drops byte-identical items, so it is stored once all the same).
-	for (const id of duplicated) assert.ok(flagged.has(id), `${id} was received twice but not reported`);
-	assert.ok(output.every((item) => item.safeToResend === true));
+	const unreported = [...duplicated].filter((id) => !flagged.has(id));
+	assert.deepEqual(unreported.slice(0, 10), [], `${unreported.length} items received twice but not reported`);
+	assert.ok(stats.faults.lostAnswer === 0 || duplicated.size > 0, 'lost answers made duplicates');
+	assert.equal(summary.unsafe, 0, 'every item safe to re-send');
 	// Each failed attempt is one visible retry. 5xx, 429, reset and lost answer exclude one
 	// another; a latency spike (past the time-out) may come on top of one of them.
 	const exclusive = stats.faults['5xx'] + stats.faults['429'] + stats.faults.reset + stats.faults.lostAnswer;
-	assert.ok(figures.retries >= exclusive && figures.retries <= exclusive + stats.faults.latency, `retries ${figures.retries}`);
-	assert.deepEqual(findSecrets(result.stdout + result.stderr + n8n.logs()), []);
+	assert.ok(figures.retries >= exclusive && figures.retries <= exclusive + stats.faults.latency, `retries ${figures.retries}, faults ${exclusive} + ${stats.faults.latency} spikes`);
+	assert.deepEqual(findSecrets(run.result.stdout + run.result.stderr + n8n.logs()), []);
 });
