@@ -251,11 +251,11 @@ async function searchAndAdd(name: string, description: string, screenshotName: s
 }
 
 async function closeNdv() {
-	// A first Escape may only leave the field being edited; then it closes the panel.
-	for (let tries = 0; tries < 3; tries++) {
-		await page.keyboard.press('Escape');
-		if (await page.waitForSelector(NDV, { state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
-	}
+	// Escape, unless a field being edited keeps it: then the panel's own button ("Back to canvas"
+	// on n8n 1.x, the close button on 2.x).
+	await page.keyboard.press('Escape');
+	if (await page.waitForSelector(NDV, { state: 'hidden', timeout: 2000 }).then(() => true, () => false)) return;
+	await page.locator('[data-test-id=back-to-canvas]:visible, [data-test-id=ndv-close-button]:visible').first().click();
 	await page.waitForSelector(NDV, { state: 'hidden' });
 }
 

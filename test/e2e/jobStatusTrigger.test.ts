@@ -3,6 +3,7 @@
  * every emission reaches a small HTTP server in this process through an HTTP Request node, so the
  * test sees exactly what fired and how often, across stops and restarts of n8n.
  *   node --import tsx --test test/e2e/jobStatusTrigger.test.ts   (after npm run build)
+ *   TRIGGER_E2E_DEBUG=<file>: n8n logs at debug level, all of them written to <file> at the end.
  *
  * How often the trigger checks depends on the n8n line:
  *   - n8n 1.x refuses a polling interval under a minute only when the seconds field of the cron
