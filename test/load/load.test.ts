@@ -8,13 +8,15 @@
  *   baseline  LOAD_ITEMS items, Import Items replaced by No Operation (a pass-through),
  *   small     Import Items with LOAD_ITEMS / 4 items,
  *   full      Import Items with LOAD_ITEMS items.
- * Checks: every item accepted and stored; peak RSS of `full` within LOAD_MAX_RATIO (1.5) of the
- * baseline's; memory per item (peak above idle / items) no higher at full size than at a
- * quarter of it (growth per batch would show there).
+ * Checks: every item accepted and stored; peak RSS of `full` within LOAD_MAX_RATIO (2) of the
+ * baseline's (Import Items puts out a new result item for every input item, which a
+ * pass-through does not, and n8n holds both until the execution ends); memory per item (peak
+ * above idle / items) no higher at full size than at a quarter of it: RSS within 10%, the heap
+ * after full collections (--trace-gc) within 25% (growth per batch would show there).
  *
- * n8n runs with NODE_OPTIONS=--max-old-space-size=LOAD_HEAP_MB (8192): at 1,000,000 items n8n's
- * default heap limit (about 4 GB here) is reached and the process slows to a crawl in garbage
- * collection, with or without this package (the pass-through baseline needs it too).
+ * n8n runs with NODE_OPTIONS=--max-old-space-size=LOAD_HEAP_MB (8192). The heap n8n really
+ * holds at 1,000,000 items is under 2 GB, within Node's default limit here (4 GB on this 24 GB
+ * machine); the larger limit keeps garbage collection from slowing the run near that limit.
  *   LOAD_ITEMS=1000000 node --import tsx --test test/load/load.test.ts   (after npm run build)
  */
 import assert from 'node:assert/strict';
@@ -44,7 +46,7 @@ import {
 const ITEMS = Number(process.env.LOAD_ITEMS ?? 1_000_000);
 const SMALL = Math.round(ITEMS / 4);
 const HEAP_MB = Number(process.env.LOAD_HEAP_MB ?? 8192);
-const MAX_RATIO = Number(process.env.LOAD_MAX_RATIO ?? 1.5);
+const MAX_RATIO = Number(process.env.LOAD_MAX_RATIO ?? 2);
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;
@@ -192,11 +194,17 @@ test(`${num(ITEMS)} items through Import Items in a real n8n: all stored, memory
 		full.peakRss <= baseline.peakRss * MAX_RATIO,
 		`peak RSS ${mib(full.peakRss)} MiB, baseline ${mib(baseline.peakRss)} MiB`,
 	);
-	// No growth per batch: per item, the full run needs no more than a quarter-size one (10% slack
-	// for the garbage collector's timing).
+	// No growth per batch: per item, the full run needs no more than a quarter-size one: RSS
+	// within 10%, the heap after a full collection (what is really held) within 25% (when the
+	// last full collection ran differs from run to run).
 	assert.ok(
 		perItem(full, ITEMS) <= perItem(small, SMALL) * 1.1,
-		`bytes per item ${JSON.stringify(figures.bytesPerItemAboveIdle)}`,
+		`RSS bytes per item ${JSON.stringify(figures.bytesPerItemAboveIdle)}`,
+	);
+	const livePerItem = figures.liveHeapBytesPerItemAboveIdle;
+	assert.ok(
+		livePerItem.full <= livePerItem.small * 1.25,
+		`live heap bytes per item ${JSON.stringify(livePerItem)}`,
 	);
 	assert.deepEqual(findSecrets(outputs.join('\n') + n8n.logs()), []);
 });
