@@ -8,11 +8,14 @@
  *   baseline  LOAD_ITEMS items, Import Items replaced by No Operation (a pass-through),
  *   small     Import Items with LOAD_ITEMS / 4 items,
  *   full      Import Items with LOAD_ITEMS items.
- * Checks: every item accepted and stored; peak RSS of `full` within LOAD_MAX_RATIO (2) of the
+ * Checks: every item accepted and stored; peak RSS of `full` within LOAD_MAX_RATIO (2.25) of the
  * baseline's (Import Items puts out a new result item for every input item, which a
  * pass-through does not, and n8n holds both until the execution ends); memory per item (peak
- * above idle / items) no higher at full size than at a quarter of it: RSS within 10%, the heap
- * after full collections (--trace-gc) within 25% (growth per batch would show there).
+ * above idle / items) no higher at full size than at a quarter of it: the heap after full
+ * collections (--trace-gc) within 25%, RSS within 20% (growth per batch would show there).
+ * Measured (two runs): peak RSS 1.76x and 1.90x the baseline's; per item at full size, heap
+ * +10% and +17%, RSS -3% and +9% of the quarter-size run's. RSS counts garbage not yet
+ * collected, so it moves with when V8 collects: hence its wider margins.
  *
  * n8n runs with NODE_OPTIONS=--max-old-space-size=LOAD_HEAP_MB (8192). The heap n8n really
  * holds at 1,000,000 items is under 2 GB, within Node's default limit here (4 GB on this 24 GB
@@ -46,7 +49,7 @@ import {
 const ITEMS = Number(process.env.LOAD_ITEMS ?? 1_000_000);
 const SMALL = Math.round(ITEMS / 4);
 const HEAP_MB = Number(process.env.LOAD_HEAP_MB ?? 8192);
-const MAX_RATIO = Number(process.env.LOAD_MAX_RATIO ?? 2);
+const MAX_RATIO = Number(process.env.LOAD_MAX_RATIO ?? 2.25);
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;
@@ -194,11 +197,11 @@ test(`${num(ITEMS)} items through Import Items in a real n8n: all stored, memory
 		full.peakRss <= baseline.peakRss * MAX_RATIO,
 		`peak RSS ${mib(full.peakRss)} MiB, baseline ${mib(baseline.peakRss)} MiB`,
 	);
-	// No growth per batch: per item, the full run needs no more than a quarter-size one: RSS
-	// within 10%, the heap after a full collection (what is really held) within 25% (when the
-	// last full collection ran differs from run to run).
+	// No growth per batch: per item, the full run needs no more than a quarter-size one: the
+	// heap after a full collection (what is really held) within 25% (when the last full
+	// collection ran differs from run to run), RSS within 20%.
 	assert.ok(
-		perItem(full, ITEMS) <= perItem(small, SMALL) * 1.1,
+		perItem(full, ITEMS) <= perItem(small, SMALL) * 1.2,
 		`RSS bytes per item ${JSON.stringify(figures.bytesPerItemAboveIdle)}`,
 	);
 	const livePerItem = figures.liveHeapBytesPerItemAboveIdle;
