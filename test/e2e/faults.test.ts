@@ -14,7 +14,18 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { AT_LEAST, executeMeasured, FAULTS, importItemsNode, NO_FAULTS, importPair, num, summaryOf, tempDir, writeUsersJson } from '../load/lib';
+import {
+	AT_LEAST,
+	executeMeasured,
+	FAULTS,
+	importItemsNode,
+	NO_FAULTS,
+	importPair,
+	num,
+	summaryOf,
+	tempDir,
+	writeUsersJson,
+} from '../load/lib';
 import { createN8n, type N8nInstance } from './harness';
 import { findSecrets, sandboxCredentials } from './setup';
 
@@ -23,7 +34,6 @@ const ITEMS = Number(process.env.FAULT_ITEMS ?? 4_000);
 // back-offs and Retry-After) 16 keeps the run near a minute; the faults per request are the same.
 const CONCURRENCY = Number(process.env.FAULT_CONCURRENCY ?? (ITEMS >= 50_000 ? 16 : 4));
 
-
 let sandbox: Sandbox;
 let n8n: N8nInstance;
 const dir = tempDir('faults');
@@ -31,7 +41,11 @@ const usersFile = path.join(dir, 'users.json');
 
 // 20 retries: with 46% of attempts failing, a batch failing 21 times in a row has a chance of
 // about 1 in 10^7. A 2 s time-out, below the 3 s latency spikes: those requests time out.
-const workflows = importPair('faultSuite', usersFile, importItemsNode({ maxRetries: 20, timeoutSeconds: 2, concurrency: CONCURRENCY }));
+const workflows = importPair(
+	'faultSuite',
+	usersFile,
+	importItemsNode({ maxRetries: 20, timeoutSeconds: 2, concurrency: CONCURRENCY }),
+);
 
 before(async () => {
 	writeUsersJson(usersFile, ITEMS, 'fault');
@@ -57,13 +71,22 @@ test(`${num(ITEMS)} items through 5xx, 429, resets, time-outs and lost answers: 
 
 	const stats = sandbox.stats();
 	const records = [...sandbox.state.rimdian.records.values()];
-	const duplicated = new Set(records.filter((record) => record.received > 1).map((record) => JSON.parse(record.raw).user.external_id as string));
+	const duplicated = new Set(
+		records
+			.filter((record) => record.received > 1)
+			.map((record) => JSON.parse(record.raw).user.external_id as string),
+	);
 	const flagged = new Set(summary.flagged.map((key) => key.replace(/^user:/, '')));
-	const expected = new Set(Array.from({ length: ITEMS }, (_, i) => `fault-${String(i + 1).padStart(7, '0')}`));
-	const storedIds = new Set(records.map((record) => JSON.parse(record.raw).user.external_id as string));
+	const expected = new Set(
+		Array.from({ length: ITEMS }, (_, i) => `fault-${String(i + 1).padStart(7, '0')}`),
+	);
+	const storedIds = new Set(
+		records.map((record) => JSON.parse(record.raw).user.external_id as string),
+	);
 	const missing = [...expected].filter((id) => !storedIds.has(id));
 	// Every data request met the fault draw: those answered with a fault never reached the handler.
-	const requests = stats.rimdian.requests + stats.faults.reset + stats.faults['5xx'] + stats.faults['429'];
+	const requests =
+		stats.rimdian.requests + stats.faults.reset + stats.faults['5xx'] + stats.faults['429'];
 	const fraction = (n: number) => Math.round((n / requests) * 1000) / 10;
 
 	const figures = {
@@ -96,22 +119,40 @@ test(`${num(ITEMS)} items through 5xx, 429, resets, time-outs and lost answers: 
 	assert.equal(figures.accepted, ITEMS);
 	assert.deepEqual(missing.slice(0, 10), [], 'nothing lost');
 	assert.equal(stats.rimdian.itemsStored, ITEMS, 'nothing else stored');
-	assert.ok(stats.faults.lostAnswer > 0 && stats.faults['5xx'] > 0 && stats.faults['429'] > 0 && stats.faults.reset > 0 && stats.faults.latency > 0, 'every fault kind was injected');
+	assert.ok(
+		stats.faults.lostAnswer > 0 &&
+			stats.faults['5xx'] > 0 &&
+			stats.faults['429'] > 0 &&
+			stats.faults.reset > 0 &&
+			stats.faults.latency > 0,
+		'every fault kind was injected',
+	);
 	if (ITEMS >= 50_000) {
 		// Enough requests (over 1,500) for the fractions to mean something.
 		for (const [kind, least] of Object.entries(AT_LEAST)) {
-			assert.ok(stats.faults[kind as keyof typeof AT_LEAST] / requests >= least, `${kind}: ${fraction(stats.faults[kind as keyof typeof AT_LEAST])}% of ${requests} requests`);
+			assert.ok(
+				stats.faults[kind as keyof typeof AT_LEAST] / requests >= least,
+				`${kind}: ${fraction(stats.faults[kind as keyof typeof AT_LEAST])}% of ${requests} requests`,
+			);
 		}
 	}
 	// Every item the sandbox received twice was reported as possibly duplicated (and is safe to
 	// re-send: Rimdian drops byte-identical items, so it is stored once all the same).
 	const unreported = [...duplicated].filter((id) => !flagged.has(id));
-	assert.deepEqual(unreported.slice(0, 10), [], `${unreported.length} items received twice but not reported`);
+	assert.deepEqual(
+		unreported.slice(0, 10),
+		[],
+		`${unreported.length} items received twice but not reported`,
+	);
 	assert.ok(stats.faults.lostAnswer === 0 || duplicated.size > 0, 'lost answers made duplicates');
 	assert.equal(summary.unsafe, 0, 'every item safe to re-send');
 	// Each failed attempt is one visible retry. 5xx, 429, reset and lost answer exclude one
 	// another; a latency spike (past the time-out) may come on top of one of them.
-	const exclusive = stats.faults['5xx'] + stats.faults['429'] + stats.faults.reset + stats.faults.lostAnswer;
-	assert.ok(figures.retries >= exclusive && figures.retries <= exclusive + stats.faults.latency, `retries ${figures.retries}, faults ${exclusive} + ${stats.faults.latency} spikes`);
+	const exclusive =
+		stats.faults['5xx'] + stats.faults['429'] + stats.faults.reset + stats.faults.lostAnswer;
+	assert.ok(
+		figures.retries >= exclusive && figures.retries <= exclusive + stats.faults.latency,
+		`retries ${figures.retries}, faults ${exclusive} + ${stats.faults.latency} spikes`,
+	);
 	assert.deepEqual(findSecrets(run.result.stdout + run.result.stderr + n8n.logs()), []);
 });

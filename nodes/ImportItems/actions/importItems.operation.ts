@@ -148,6 +148,9 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	} catch (error) {
 		crash = error;
 	}
+	// Every item's serialized form is sent (or never will be): let it go before the output is
+	// built, the moment the node needs most memory (about 250 bytes an item, 240 MB at 1,000,000).
+	prepared.length = 0;
 	if (crash instanceof NodeOperationError || crash instanceof NodeApiError) throw crash;
 	if (crash) {
 		throw new NodeOperationError(this.getNode(), crash as Error, {
