@@ -106,7 +106,7 @@ test('a tool call with an ambiguous date is refused with the reason, and nothing
 	const result = await n8n.execute(badDate.id);
 	assert.equal(result.status, 'error');
 	const text = `${result.error?.message ?? ''} ${result.error?.description ?? ''}`;
-	// An agent reads this and can correct its call.
+	// What the caller is told: the field and the reason.
 	assert.match(text, /Error executing tool: 1 of 1 items are invalid; nothing was sent/, text);
 	assert.match(text, /field "date": "03\/04\/2024" is ambiguous/, text);
 	assert.equal(sandbox.state.ayona.entries.length, 0);
