@@ -1,5 +1,5 @@
 /**
- * Import Items used as an AI tool (`usableAsTool: true`) in a real n8n 1.123, called the way an
+ * Import Items used as an AI tool (`usableAsTool: true`) in a real n8n (1.123; 2.40 too), called the way an
  * AI Agent calls it: n8n builds the tool variant `n8n-nodes-data-import.importItemsTool` from the
  * node, turns its `$fromAI(...)` parameters into the tool's argument schema, and runs the node
  * with the arguments as its input item (n8n-core's createNodeAsTool / makeHandleToolInvocation).
@@ -32,7 +32,9 @@ function toolCall(id: string, args: Record<string, unknown>) {
 				type: '@n8n/n8n-nodes-langchain.toolExecutor',
 				typeVersion: 1,
 				position: [220, 0],
-				parameters: { query: JSON.stringify(args), toolName: '' },
+				// n8n 1.x hands the query to the tool as it is; n8n 2.x hands each tool the value under
+				// its name (the node's name, spaces as underscores). The tool's schema drops the other keys.
+				parameters: { query: JSON.stringify({ ...args, Record_Feedback: args }), toolName: '' },
 			},
 			{
 				name: 'Record Feedback',
@@ -104,7 +106,7 @@ test('a tool call with an ambiguous date is refused with the reason, and nothing
 	const result = await n8n.execute(badDate.id);
 	assert.equal(result.status, 'error');
 	const text = `${result.error?.message ?? ''} ${result.error?.description ?? ''}`;
-	// An agent reads this and can correct its call.
+	// What the caller is told: the field and the reason.
 	assert.match(text, /Error executing tool: 1 of 1 items are invalid; nothing was sent/, text);
 	assert.match(text, /field "date": "03\/04\/2024" is ambiguous/, text);
 	assert.equal(sandbox.state.ayona.entries.length, 0);
