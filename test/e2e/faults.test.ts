@@ -31,8 +31,8 @@ import { findSecrets, sandboxCredentials } from './setup';
 
 const ITEMS = Number(process.env.FAULT_ITEMS ?? 4_000);
 // Batches in flight. At 100,000 items (1,000 batches, most of the time spent waiting out
-// back-offs and Retry-After) 16 keeps the run near a minute; the faults per request are the same.
-const CONCURRENCY = Number(process.env.FAULT_CONCURRENCY ?? (ITEMS >= 50_000 ? 16 : 4));
+// back-offs and Retry-After) 32 shorten the run; the faults per request are the same.
+const CONCURRENCY = Number(process.env.FAULT_CONCURRENCY ?? (ITEMS >= 50_000 ? 32 : 4));
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;

@@ -43,8 +43,8 @@ function writeEventsCsv(file: string): void {
 
 const usersCsv = path.join(dir, 'users.csv');
 const eventsCsv = path.join(dir, 'events.csv');
-// A 2 s time-out, below the sandbox's 3 s latency spikes; 16 batches in flight (see faults.test.ts).
-const sendOptions = { maxRetries: 20, timeoutSeconds: 2, concurrency: 16 };
+// A 2 s time-out, below the sandbox's 3 s latency spikes; 32 batches in flight (see faults.test.ts).
+const sendOptions = { maxRetries: 20, timeoutSeconds: 2, concurrency: 32 };
 const workflows = [
 	variant(loadExample('rimdian-file.json'), 'bulkFaultsRimdian', {
 		'Read Export File': { fileSelector: usersCsv },
