@@ -33,10 +33,18 @@ const workflows = {
 	userpilot,
 	skip: variant(rimdian, 'e2eInvalidSkip', { 'Source Records': { jsCode: MIXED_USERS }, 'Import Items': { onInvalid: 'skip' } }),
 	stop: variant(rimdian, 'e2eInvalidStop', { 'Source Records': { jsCode: MIXED_USERS }, 'Import Items': { onInvalid: 'stop' } }),
+	errorOutput: withErrorOutput(variant(rimdian, 'e2eErrorOutput', { 'Source Records': { jsCode: MIXED_USERS }, 'Import Items': { onInvalid: 'skip' } })),
 	faults: variant(rimdian, 'e2eFaults', { 'Import Items': { options: { maxRetries: 10, concurrency: 4 } } }),
 	service: variant(rimdian, 'e2eServiceAccount', {}, 'sandboxRimdianService'),
 	wrongKey: variant(rimdian, 'e2eWrongKey', {}, 'wrongRimdianKey'),
 };
+
+/** The workflow with Import Items set to "On Error: Continue (using error output)". */
+function withErrorOutput(workflow: ReturnType<typeof variant>): ReturnType<typeof variant> {
+	const node = workflow.nodes.find((n) => n.name === 'Import Items') as Record<string, unknown>;
+	node.onError = 'continueErrorOutput';
+	return workflow;
+}
 
 async function run(id: string): Promise<ExecutionResult> {
 	const result = await n8n.execute(id);
@@ -141,6 +149,27 @@ test('invalid items, skipped: each reported with item number, field and reason; 
 	assert.deepEqual(stored.items.map((entry) => entry.item.user.external_id).sort(), ['ok-1', 'ok-2']);
 	// A zone-less date was read in UTC and written as RFC 3339.
 	assert.equal(stored.items.find((entry) => entry.item.user.external_id === 'ok-2')?.item.user.created_at, '2024-01-02T11:30:00Z');
+});
+
+test('On Error "Continue (using error output)": accepted items leave by the success output, invalid ones by the error output with item, field and reason', async () => {
+	await sandbox.reset();
+	const result = await run(workflows.errorOutput.id as string);
+	assert.equal(result.status, 'success', result.error?.message);
+	const accepted = result.nodeOutput('Import Items', 0);
+	const failed = result.nodeOutput('Import Items', 1);
+	assert.deepEqual(accepted.map((item) => item.status), ['accepted', 'accepted']);
+	assert.ok(accepted.every((item) => item.error === undefined));
+	// n8n replaces an error-output item's json with its error's message; the rest of the result
+	// (status, each field's error) is in the error's description.
+	const routed = result.nodeItems('Import Items', 1);
+	assert.deepEqual(failed.map((item) => Object.keys(item)), [['error'], ['error'], ['error'], ['error']]);
+	assert.match(failed[0].error as string, /^Item 2: field "user\.created_at"/);
+	assert.match(failed[3].error as string, /^Item 6: field "user\.external_id"/);
+	const details = routed.map((item) => JSON.parse(String((item.error as { description?: string } | undefined)?.description)));
+	assert.deepEqual(details.map((d) => d.status), ['invalid', 'invalid', 'invalid', 'invalid']);
+	assert.deepEqual(details[2].errors.map((e: { field: string }) => e.field), ['user.is_authenticated']);
+	assert.deepEqual(routed.map((item) => (item.pairedItem as { item: number }).item), [1, 2, 3, 5]);
+	assert.equal(sandbox.stats().rimdian.itemsStored, 2);
 });
 
 test('invalid items, stop: the execution fails listing every item at fault, and nothing is sent', async () => {

@@ -9,6 +9,7 @@ import {
 	PlatformRequestError,
 	PlatformTransport,
 } from '../../../lib/transport';
+import { withErrorOutputRouting } from '../../../lib/results';
 import { importRows, toOutputItem } from './importRows';
 import { uploadFile } from './uploadFile';
 
@@ -79,7 +80,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				const json: IDataObject = outcome.failure
 					? { ...outcome.summary, error: outcome.failure }
 					: outcome.summary;
-				output.push({ json, pairedItem: { item: index } });
+				output.push(withErrorOutputRouting(this, { json, pairedItem: { item: index } }, index));
 				continue;
 			}
 			const stopOnInvalid = this.getNodeParameter('onInvalid', index, 'skip') === 'stop';
@@ -119,7 +120,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				: undefined;
 			const item = toOutputItem(outcome, index, binary);
 			if (outcome.fatal) item.json.error = outcome.fatal;
-			output.push(item);
+			output.push(withErrorOutputRouting(this, item, index));
 		} catch (error) {
 			failure = error;
 		}
@@ -129,6 +130,7 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 			output.push({
 				json: { error: failure.message, description: failure.description },
 				pairedItem: { item: index },
+				...(this.getNode().onError === 'continueErrorOutput' ? { error: failure } : {}),
 			});
 			continue;
 		}
@@ -140,7 +142,13 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				: `Import failed: ${(failure as Error).message}`;
 		if (!continueOnFail)
 			throw new NodeOperationError(this.getNode(), message, { itemIndex: index });
-		output.push({ json: { error: message }, pairedItem: { item: index } });
+		output.push(
+			withErrorOutputRouting(
+				this,
+				{ json: { error: message }, pairedItem: { item: index } },
+				index,
+			),
+		);
 	}
 	return [output];
 }

@@ -9,7 +9,7 @@ import {
 } from '../../../lib/batchSender';
 import { compilePreparer } from '../../../lib/prepare';
 import type { ItemResult } from '../../../lib/results';
-import { summarize } from '../../../lib/results';
+import { summarize, withErrorOutputRouting } from '../../../lib/results';
 import { readSendSettings, type SendSettings } from '../../../lib/settings';
 import {
 	ExecutionCancelledError,
@@ -66,7 +66,6 @@ function toOutput(
 		withErrorField &&
 		(result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')
 	) {
-		// With "On Error: Continue", n8n routes items carrying `error` to the error output.
 		json.error = result.message;
 	}
 	return json;
@@ -197,9 +196,12 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		);
 	}
 	return [
-		final.map((result, index) => ({
-			json: toOutput(result, settings, continueOnFail),
-			pairedItem: { item: index },
-		})),
+		final.map((result, index) =>
+			withErrorOutputRouting(
+				this,
+				{ json: toOutput(result, settings, continueOnFail), pairedItem: { item: index } },
+				index,
+			),
+		),
 	];
 }
