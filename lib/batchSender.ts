@@ -112,10 +112,14 @@ export async function sendBatches(
 			}
 			return;
 		}
-		const body = delivery.buildBody(
-			batch.items.map((item) => item.serialized),
-			options.credentials,
-			options.itemOptions,
+		// As bytes: given a string with a JSON content type, axios parses the whole body once more
+		// to check it (JSON.parse in its request transform); a Buffer it sends as it is.
+		const body = Buffer.from(
+			delivery.buildBody(
+				batch.items.map((item) => item.serialized),
+				options.credentials,
+				options.itemOptions,
+			),
 		);
 		let failure: unknown;
 		try {
