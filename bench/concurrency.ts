@@ -70,7 +70,7 @@ function n8nHttpRequest(): Send {
 function keepAliveRequest(agent: http.Agent): Send {
 	return (options) =>
 		new Promise((resolve, reject) => {
-			const body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body ?? '');
+			const body = typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body ?? '');
 			const request = http.request(
 				options.url,
 				{ method: options.method, agent, headers: { ...(options.headers as Record<string, string>), 'Content-Length': Buffer.byteLength(body) } },
