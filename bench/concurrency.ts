@@ -70,7 +70,7 @@ function n8nHttpRequest(): Send {
 function keepAliveRequest(agent: http.Agent): Send {
 	return (options) =>
 		new Promise((resolve, reject) => {
-			const body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body ?? '');
+			const body = typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body ?? '');
 			const request = http.request(
 				options.url,
 				{ method: options.method, agent, headers: { ...(options.headers as Record<string, string>), 'Content-Length': Buffer.byteLength(body) } },
@@ -146,7 +146,7 @@ interface Point {
 }
 
 async function main(): Promise<void> {
-	const items = Math.round(envNumber('BENCH_ITEMS', 10_000));
+	const items = Math.round(envNumber('BENCH_ITEMS', 5_000));
 	const concurrencies = envList('BENCH_CONCURRENCY', [1, 2, 4, 8, 16]).map(Math.round);
 	const batches = envList('BENCH_BATCH', [25, 50, 100]).map(Math.round);
 	const reps = Math.round(envNumber('BENCH_REPS', 1));

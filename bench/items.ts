@@ -1,5 +1,5 @@
 /**
- * bench:items — Import Items throughput into the sandbox's Rimdian API, 100,000 items, inside a
+ * bench:items — Import Items throughput into the sandbox's Rimdian API, 50,000 items (BENCH_ITEMS), inside a
  * real n8n, against:
  *   (a) the ceiling: a plain Node client in this process (http.Agent keepAlive), the same
  *       100-item batches (the node's bodies, built beforehand), 4 in flight (the node's defaults);
@@ -130,7 +130,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-	const items = Math.round(envNumber('BENCH_ITEMS', 100_000));
+	const items = Math.round(envNumber('BENCH_ITEMS', 50_000));
 	const naiveItems = Math.min(items, Math.round(envNumber('BENCH_NAIVE_ITEMS', 2_000)));
 	const reps = Math.round(envNumber('BENCH_REPS', 2));
 	const rawBody = (process.env.BENCH_HTTP_BODY ?? 'raw') !== 'json';

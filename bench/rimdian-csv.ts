@@ -1,5 +1,5 @@
 /**
- * bench:rimdian-csv — a CSV of 300,000 users (BENCH_ROWS) (external_id, is_authenticated, created_at, email,
+ * bench:rimdian-csv — a CSV of 200,000 users (BENCH_ROWS) (external_id, is_authenticated, created_at, email,
  * first_name) streamed into the sandbox's Rimdian API by Bulk File Import inside a real n8n
  * (Manual Trigger -> Read/Write Files from Disk -> Bulk File Import, default options: batches of
  * 100, concurrency 4), against the rate at which csv-parse alone reads the same file in a plain
@@ -51,7 +51,7 @@ interface N8nRound {
 }
 
 async function main(): Promise<void> {
-	const rows = Math.round(envNumber('BENCH_ROWS', 300_000));
+	const rows = Math.round(envNumber('BENCH_ROWS', 200_000));
 	const reps = Math.round(envNumber('BENCH_REPS', 1));
 	const info = printMachine(`bench:rimdian-csv — ${num(rows)} user rows, Bulk File Import into Rimdian vs csv-parse alone`);
 	const file = await rimdianUsersCsv(rows);

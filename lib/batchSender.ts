@@ -56,6 +56,25 @@ export async function* toBatchesAsync(
 	if (current.length > 0) yield { number: ++number, items: current };
 }
 
+/** Batches from arrays of prepared items (a streamed source read a chunk at a time). */
+export async function* toBatchesFromChunks(
+	chunks: AsyncIterable<PreparedItem[]>,
+	size: number,
+): AsyncGenerator<Batch> {
+	let current: PreparedItem[] = [];
+	let number = 0;
+	for await (const chunk of chunks) {
+		for (const item of chunk) {
+			current.push(item);
+			if (current.length >= size) {
+				yield { number: ++number, items: current };
+				current = [];
+			}
+		}
+	}
+	if (current.length > 0) yield { number: ++number, items: current };
+}
+
 export function effectiveBatchSize(delivery: BatchDelivery, requested: number | undefined): number {
 	const size = Math.max(1, Math.floor(requested ?? delivery.defaultBatchSize));
 	return delivery.maxBatchSize ? Math.min(size, delivery.maxBatchSize) : size;
@@ -93,10 +112,14 @@ export async function sendBatches(
 			}
 			return;
 		}
-		const body = delivery.buildBody(
-			batch.items.map((item) => item.serialized),
-			options.credentials,
-			options.itemOptions,
+		// As bytes: given a string with a JSON content type, axios parses the whole body once more
+		// to check it (JSON.parse in its request transform); a Buffer it sends as it is.
+		const body = Buffer.from(
+			delivery.buildBody(
+				batch.items.map((item) => item.serialized),
+				options.credentials,
+				options.itemOptions,
+			),
 		);
 		let failure: unknown;
 		try {

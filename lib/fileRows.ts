@@ -4,7 +4,7 @@ import type { Platform, PlatformItemOptions } from '../platforms/types';
 import type { PreparedItem } from './batchSender';
 import { compilePreparer } from './prepare';
 import {
-	readRows,
+	readRowChunks,
 	type BinarySource,
 	type CsvOptions,
 	type FileFormat,
@@ -47,48 +47,76 @@ export async function* prepareRows(
 	readResult?: ReadResult,
 	onSkipped?: (row: FileRow) => void,
 ): AsyncGenerator<PreparedRow> {
+	for await (const rows of prepareRowChunks(source, settings, onRejected, readResult, onSkipped)) {
+		for (const row of rows) yield row;
+	}
+}
+
+/**
+ * prepareRows in arrays: the rows of each chunk the reader hands over, prepared in one
+ * synchronous loop (one promise per chunk, not per row). Arrays may be empty (all rejected).
+ */
+export async function* prepareRowChunks(
+	source: BinarySource,
+	settings: FileSettings,
+	onRejected: (rejected: RejectedRow, row: FileRow) => void,
+	readResult?: ReadResult,
+	onSkipped?: (row: FileRow) => void,
+): AsyncGenerator<PreparedRow[]> {
 	const prepare = compilePreparer(
 		settings.platform,
 		{ ...settings.itemOptions, coerceStrings: settings.format === 'csv' },
 		'row',
 	);
 	const fromRow = settings.fromRow ?? 1;
-	for await (const row of readRows(
+	for await (const chunk of readRowChunks(
 		await source.open(),
 		settings.format,
 		settings.csv,
 		readResult,
 	)) {
-		if (row.row < fromRow) {
-			onSkipped?.(row);
-			continue;
-		}
-		if (row.error !== undefined || row.record === undefined) {
-			const reason = row.error ?? 'could not be read';
-			onRejected(
-				{
-					row: row.row,
+		const prepared: PreparedRow[] = [];
+		for (const row of chunk) {
+			if (row.row < fromRow) {
+				onSkipped?.(row);
+				continue;
+			}
+			if (row.error !== undefined || row.record === undefined) {
+				const reason = row.error ?? 'could not be read';
+				onRejected(
+					{
+						row: row.row,
+						line: row.line,
+						errors: [{ field: '(item)', reason }],
+						message: `Row ${row.row} (line ${row.line}): ${reason}`,
+					},
+					row,
+				);
+				continue;
+			}
+			const outcome = prepare(row.record as IDataObject, row.row - 1);
+			if (outcome.ok) {
+				const item = outcome.item;
+				prepared.push({
+					index: item.index,
+					serialized: item.serialized,
+					key: item.key,
 					line: row.line,
-					errors: [{ field: '(item)', reason }],
-					message: `Row ${row.row} (line ${row.line}): ${reason}`,
-				},
-				row,
-			);
-			continue;
+					endOffset: row.endOffset,
+					cells: row.cells,
+				});
+			} else {
+				onRejected(
+					{
+						row: row.row,
+						line: row.line,
+						errors: outcome.result.errors,
+						message: `${outcome.result.message} (line ${row.line})`,
+					},
+					row,
+				);
+			}
 		}
-		const outcome = prepare(row.record as IDataObject, row.row - 1);
-		if (outcome.ok) {
-			yield { ...outcome.item, line: row.line, endOffset: row.endOffset, cells: row.cells };
-		} else {
-			onRejected(
-				{
-					row: row.row,
-					line: row.line,
-					errors: outcome.result.errors,
-					message: `${outcome.result.message} (line ${row.line})`,
-				},
-				row,
-			);
-		}
+		yield prepared;
 	}
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 
-import { readCsv } from './csv';
-import { readNdjson } from './ndjson';
+import { readCsv, readCsvChunks } from './csv';
+import { readNdjson, readNdjsonChunks } from './ndjson';
 import type { FileFormat } from './binary';
 import type { CsvOptions, FileRow, ReadResult } from './types';
 
@@ -16,4 +16,14 @@ export function readRows(
 	result: ReadResult = { headerEndOffset: 0 },
 ): AsyncGenerator<FileRow> {
 	return format === 'csv' ? readCsv(stream, csv, result) : readNdjson(stream);
+}
+
+/** readRows' rows in arrays (one promise per array, not per row): the path of bulk imports. */
+export function readRowChunks(
+	stream: Readable,
+	format: FileFormat,
+	csv: CsvOptions,
+	result: ReadResult = { headerEndOffset: 0 },
+): AsyncGenerator<FileRow[]> {
+	return format === 'csv' ? readCsvChunks(stream, csv, result) : readNdjsonChunks(stream);
 }

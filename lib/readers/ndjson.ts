@@ -46,6 +46,17 @@ function parseLine(text: string): { record?: IDataObject; error?: string } {
  * not NDJSON; so is a UTF-16 file.
  */
 export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
+	for await (const rows of readNdjsonChunks(stream)) {
+		for (const row of rows) yield row;
+	}
+}
+
+/**
+ * readNdjson's rows in arrays, one array per chunk of the stream (one promise per array, not
+ * per row). The same rows, errors and order as readNdjson: rows before a line that ends the
+ * read are handed out before its error is thrown.
+ */
+export async function* readNdjsonChunks(stream: Readable): AsyncGenerator<FileRow[]> {
 	let pending: Buffer[] = [];
 	let pendingBytes = 0;
 	let offset = 0;
@@ -109,30 +120,42 @@ export async function* readNdjson(stream: Readable): AsyncGenerator<FileRow> {
 	for await (const data of stream as AsyncIterable<Buffer | string>) {
 		const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 		if (chunk.length > 0) sawBytes = true;
-		let start = 0;
-		for (let index = chunk.indexOf(NEWLINE); index !== -1; index = chunk.indexOf(NEWLINE, start)) {
-			const piece = chunk.subarray(start, index);
-			const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
-			pending = [];
-			pendingBytes = 0;
-			offset += piece.length + 1;
-			const result = emit(bytes, offset);
-			if (result) yield result;
-			start = index + 1;
-		}
-		if (start < chunk.length) {
-			const rest = chunk.subarray(start);
-			offset += rest.length;
-			pending.push(rest);
-			pendingBytes += rest.length;
-			if (pendingBytes > MAX_LINE_BYTES) {
-				throw new FileFormatError(`NDJSON: line ${line + 1} is longer than 16 MB`, line + 1);
+		const rows: FileRow[] = [];
+		let failure: unknown;
+		try {
+			let start = 0;
+			for (
+				let index = chunk.indexOf(NEWLINE);
+				index !== -1;
+				index = chunk.indexOf(NEWLINE, start)
+			) {
+				const piece = chunk.subarray(start, index);
+				const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
+				pending = [];
+				pendingBytes = 0;
+				offset += piece.length + 1;
+				const result = emit(bytes, offset);
+				if (result) rows.push(result);
+				start = index + 1;
 			}
+			if (start < chunk.length) {
+				const rest = chunk.subarray(start);
+				offset += rest.length;
+				pending.push(rest);
+				pendingBytes += rest.length;
+				if (pendingBytes > MAX_LINE_BYTES) {
+					throw new FileFormatError(`NDJSON: line ${line + 1} is longer than 16 MB`, line + 1);
+				}
+			}
+		} catch (error) {
+			failure = error;
 		}
+		if (rows.length > 0) yield rows;
+		if (failure !== undefined) throw failure;
 	}
 	if (pendingBytes > 0) {
 		const result = emit(Buffer.concat(pending), offset);
-		if (result) yield result;
+		if (result) yield [result];
 	}
 	if (!sawBytes) throw new FileFormatError('NDJSON: the file is empty');
 	if (row === 0) throw new FileFormatError('NDJSON: the file has no data rows (only blank lines)');

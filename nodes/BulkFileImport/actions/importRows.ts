@@ -3,12 +3,12 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import {
 	effectiveBatchSize,
 	sendBatches,
-	toBatchesAsync,
+	toBatchesFromChunks,
 	type PreparedItem,
 } from '../../../lib/batchSender';
 import { csvLine } from '../../../lib/csvWriter';
 import {
-	prepareRows,
+	prepareRowChunks,
 	type FileSettings,
 	type PreparedRow,
 	type RejectedRow,
@@ -101,13 +101,13 @@ export async function importRows(
 
 	if (stopOnInvalid) {
 		// One streamed pass to check every row; nothing is sent unless all pass.
-		for await (const row of prepareRows(
+		for await (const rows of prepareRowChunks(
 			source,
 			file,
 			(rejected, raw) => reject(rejected, raw, true),
 			readResult,
 		)) {
-			void row;
+			void rows;
 		}
 		if (rejections.count > 0) {
 			return {
@@ -139,7 +139,7 @@ export async function importRows(
 	let skipped = 0;
 	/** The first row not known to be in: a re-run with "Start at Row" set to it misses nothing. */
 	let resumeFromRow: number | undefined;
-	const rows = prepareRows(
+	const chunks = prepareRowChunks(
 		source,
 		file,
 		(rejected, raw) => {
@@ -156,10 +156,11 @@ export async function importRows(
 	const counted = (async function* () {
 		let failure: unknown;
 		try {
-			for await (const row of rows) {
-				rowsRead++;
-				lastRowRead = row.index + 1;
-				yield row;
+			for await (const rows of chunks) {
+				if (rows.length === 0) continue;
+				rowsRead += rows.length;
+				lastRowRead = rows[rows.length - 1].index + 1;
+				yield rows;
 			}
 		} catch (error) {
 			failure = error;
@@ -193,7 +194,7 @@ export async function importRows(
 	const fatal = await sendBatches(
 		transport,
 		delivery,
-		toBatchesAsync(counted, effectiveBatchSize(delivery, settings.batchSize)),
+		toBatchesFromChunks(counted, effectiveBatchSize(delivery, settings.batchSize)),
 		{
 			concurrency: settings.concurrency,
 			stopOnFailure: !continueOnFail,
