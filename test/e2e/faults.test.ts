@@ -25,6 +25,7 @@ import {
 	summaryOf,
 	tempDir,
 	writeUsersJson,
+	SUB_WORKFLOW_ENV,
 } from '../load/lib';
 import { createN8n, type N8nInstance } from './harness';
 import { findSecrets, sandboxCredentials } from './setup';
@@ -50,7 +51,7 @@ const workflows = importPair(
 before(async () => {
 	writeUsersJson(usersFile, ITEMS, 'fault');
 	sandbox = await startSandbox({});
-	n8n = await createN8n();
+	n8n = await createN8n({ env: SUB_WORKFLOW_ENV });
 	await n8n.importCredentials(sandboxCredentials(sandbox));
 	await n8n.importWorkflows(workflows);
 });

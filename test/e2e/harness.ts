@@ -733,6 +733,8 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 			const prepared = workflows.map(prepareWorkflow);
 			await Promise.all(prepared.map((wf, i) => fsp.writeFile(path.join(dir, `${i}.json`), JSON.stringify(wf))));
 			await runOrThrow(['import:workflow', '--separate', `--input=${dir}`], 'import:workflow');
+			// As importWorkflow does; one by one (n8n 2.x no longer publishes with --all).
+			for (const wf of prepared) if (wf.active === true) await instance.activateWorkflow(wf.id as string);
 			return prepared.map((wf) => wf.id as string);
 		},
 

@@ -215,6 +215,9 @@ export function importPair(
 			callerPolicy: 'any',
 		},
 	);
+	// n8n 2.x calls only a published sub-workflow from `n8n execute`: published at import (see
+	// SUB_WORKFLOW_ENV); n8n 1.x does not mind either way.
+	sub.active = true;
 	const parent = chain(
 		parentId,
 		`${parentId}: run the import, print its summary`,
@@ -441,3 +444,11 @@ export async function executeMeasured(
 	const liveHeapPeak = liveHeap.reduce((peak, [, bytes]) => Math.max(peak, bytes), 0);
 	return { result, peakRss, samples, wallMs, liveHeap, liveHeapPeak };
 }
+
+/**
+ * n8n 2.x reads a called sub-workflow from its publication service, which only a running n8n
+ * fills; with it off, n8n reads the version that `update:workflow --active=true` published.
+ * (A user publishing in the editor needs nothing.) n8n 1.x ignores the variable.
+ */
+export const SUB_WORKFLOW_ENV = { N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'false' };
+

@@ -44,6 +44,7 @@ import {
 	userId,
 	writeUsersJson,
 	type MeasuredRun,
+	SUB_WORKFLOW_ENV,
 } from './lib';
 
 const ITEMS = Number(process.env.LOAD_ITEMS ?? 1_000_000);
@@ -91,7 +92,7 @@ before(async () => {
 	writeUsersJson(files.small, SMALL, 'load');
 	writeUsersJson(files.full, ITEMS, 'load');
 	sandbox = await startSandbox({});
-	n8n = await createN8n();
+	n8n = await createN8n({ env: SUB_WORKFLOW_ENV });
 	await n8n.importCredentials(sandboxCredentials(sandbox));
 	await n8n.importWorkflows(workflows);
 });
