@@ -29,7 +29,7 @@ import { rimdian } from '../platforms/rimdian';
 import type { BatchDelivery, PlatformItemOptions } from '../platforms/types';
 import {
 	chain,
-	credentialRef,
+	importItemsNode,
 	envList,
 	envNumber,
 	fatal,
@@ -248,13 +248,7 @@ async function main(): Promise<void> {
 			try {
 				const workflow = chain(`bench concurrency import ${items}`, [
 					...itemSourceNodes(file),
-					{
-						name: 'Import Items',
-						type: 'n8n-nodes-data-import.importItems',
-						typeVersion: 1,
-						parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: {} },
-						credentials: credentialRef('sandboxRimdian'),
-					},
+					importItemsNode(),
 				]);
 				await bench.importWorkflows([workflow]);
 				await sandbox.reset();

@@ -19,7 +19,7 @@
  */
 import {
 	chain,
-	credentialRef,
+	importItemsNode,
 	envNumber,
 	fatal,
 	HEADER_AUTH_CREDENTIAL,
@@ -80,13 +80,7 @@ function workflowFor(order: Contender[], file: string, sandboxUrl: string, naive
 	const lastX = 660;
 	const branches: Record<Contender, Array<Record<string, unknown>>> = {
 		b: [
-			{
-				name: 'Import Items',
-				type: 'n8n-nodes-data-import.importItems',
-				typeVersion: 1,
-				parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: {} },
-				credentials: credentialRef('sandboxRimdian'),
-			},
+			importItemsNode(),
 		],
 		c: [
 			{ name: 'Code: 100-item bodies', type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { jsCode: chunkCode } },

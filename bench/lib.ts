@@ -15,7 +15,7 @@ import * as readline from 'node:readline';
 import { canonicalJson } from '../lib/canonicalJson';
 import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../sandbox/defaults';
 import type { Sandbox, SandboxStats } from '../sandbox/server';
-import { createN8n, findFreePort, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';
+import { createN8n, findFreePort, memoryOf, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';
 import { sandboxCredentials } from '../test/e2e/setup';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -320,6 +320,17 @@ export function itemSourceNodes(file: string) {
 	];
 }
 
+/** Import Items with its defaults, Rimdian users, fields auto-mapped: the node every benchmark times. */
+export function importItemsNode() {
+	return {
+		name: 'Import Items',
+		type: 'n8n-nodes-data-import.importItems',
+		typeVersion: 1,
+		parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: {} },
+		credentials: credentialRef('sandboxRimdian'),
+	};
+}
+
 /** A Userpilot events CSV (metadata as a JSON cell), every row valid. */
 export async function userpilotCsv(rows: number): Promise<string> {
 	const chunkRows = 20_000;
@@ -360,19 +371,6 @@ export function cpuMsOf(pid: number): number | undefined {
 		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
 		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 		return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-	} catch {
-		return undefined;
-	}
-}
-
-/** VmRSS and VmHWM of a process in bytes, or undefined once it is gone. */
-export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
-	try {
-		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-		const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-		if (!rss || !hwm) return undefined;
-		return { rss: Number(rss[1]) * 1024, hwm: Number(hwm[1]) * 1024 };
 	} catch {
 		return undefined;
 	}

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 
 import {
 	chain,
-	credentialRef,
+	importItemsNode,
 	csvPass,
 	envList,
 	envNumber,
@@ -116,13 +116,7 @@ async function main(): Promise<void> {
 					sourceOnly: chain(`bench scaling source ${size}`, itemSourceNodes(file)),
 					withNode: chain(`bench scaling import ${size}`, [
 						...itemSourceNodes(file),
-						{
-							name: 'Import Items',
-							type: 'n8n-nodes-data-import.importItems',
-							typeVersion: 1,
-							parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: {} },
-							credentials: credentialRef('sandboxRimdian'),
-						},
+						importItemsNode(),
 					]),
 				});
 			}

@@ -228,6 +228,19 @@ interface PackageJson {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/** VmRSS and VmHWM (peak RSS) of a process in bytes, or undefined once it is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
+	try {
+		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+		const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+		if (!rss || !hwm) return undefined;
+		return { rss: Number(rss[1]) * 1024, hwm: Number(hwm[1]) * 1024 };
+	} catch {
+		return undefined;
+	}
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function findFreePort(): Promise<number> {
 	return await new Promise<number>((resolve, reject) => {

@@ -8,6 +8,7 @@
  * the parent's printed execution holds only the summary, and the sub-workflow's big run data is
  * dropped when it ends (it saves nothing on success).
  */
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import { spawn } from 'node:child_process';
 
 import {
 	findFreePort,
+	memoryOf,
 	newN8nId,
 	toExecutionResult,
 	type ExecutionResult,
@@ -45,6 +47,26 @@ export const FAULTS = {
 };
 /** What the suite promises to have injected, as fractions of all data requests. */
 export const AT_LEAST = { reset: 0.05, '5xx': 0.2, '429': 0.1, lostAnswer: 0.02 };
+
+/**
+ * Every fault kind was injected at least once and, when `atScale` (enough requests for the
+ * fractions to mean something), each at the least share #5 asks for. `detail` words the failure.
+ */
+export function assertFaultsInjected(
+	faults: Record<'lostAnswer' | '5xx' | '429' | 'reset' | 'latency', number>,
+	requests: number,
+	atScale: boolean,
+	detail: (kind: keyof typeof AT_LEAST) => string,
+): void {
+	assert.ok(
+		faults.lostAnswer > 0 && faults['5xx'] > 0 && faults['429'] > 0 && faults.reset > 0 && faults.latency > 0,
+		'every fault kind was injected',
+	);
+	if (!atScale) return;
+	for (const [kind, least] of Object.entries(AT_LEAST) as Array<[keyof typeof AT_LEAST, number]>) {
+		assert.ok(faults[kind] / requests >= least, detail(kind));
+	}
+}
 
 /** Every fault off. */
 export const NO_FAULTS = {
@@ -313,19 +335,6 @@ export function summaryItems(result: ExecutionResult): JsonObject[] {
 // ---------------------------------------------------------------------------------------------
 // Memory of a process
 // ---------------------------------------------------------------------------------------------
-
-/** VmRSS and VmHWM (peak RSS) of a process in bytes, or undefined once it is gone. */
-export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
-	try {
-		const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-		const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-		const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-		if (!rss || !hwm) return undefined;
-		return { rss: Number(rss[1]) * 1024, hwm: Number(hwm[1]) * 1024 };
-	} catch {
-		return undefined;
-	}
-}
 
 export interface MeasuredRun {
 	result: ExecutionResult;
