@@ -344,33 +344,22 @@ export interface MeasuredRun {
 	samples: Array<[number, number]>;
 	wallMs: number;
 	/**
-	 * With `traceGc`: the heap in use right after each full garbage collection (V8's
-	 * --trace-gc "Mark-Compact a (b) -> c (d) MB": c), [ms since the process started, bytes]:
-	 * what the process really holds, whereas RSS also counts garbage not yet collected (with a
-	 * large heap limit V8 collects late).
+	 * With `liveHeapEveryMs`: the heap in use right after a full garbage collection forced every
+	 * that many ms (test/load/liveHeapSampler.cjs), [ms since the process started, bytes]: what
+	 * the process really holds, whereas RSS also counts garbage not yet collected.
 	 */
 	liveHeap: Array<[number, number]>;
-	/** The highest of those, bytes (0 without `traceGc` or when no full collection ran). */
+	/** The highest of those, bytes (0 without `liveHeapEveryMs`). */
 	liveHeapPeak: number;
 }
 
-const GC_LINE =
-	/^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: (Mark-Compact|Scavenge|Mark-sweep|Mark-Compact \(reduce\)|Minor Mark-Sweep)[^\n]*?([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/;
-
-/** Splits --trace-gc lines from the rest of stdout; keeps the heap after each full collection. */
-export function splitGcTrace(stdout: string): { rest: string; liveHeap: Array<[number, number]> } {
-	const liveHeap: Array<[number, number]> = [];
-	const rest: string[] = [];
-	for (const line of stdout.split('\n')) {
-		const match = GC_LINE.exec(line);
-		if (!match) {
-			if (!/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /.test(line)) rest.push(line);
-			continue;
-		}
-		if (match[2].startsWith('Mark'))
-			liveHeap.push([Number(match[1]), Number(match[5]) * 1024 * 1024]);
-	}
-	return { rest: rest.join('\n'), liveHeap };
+function readLiveHeap(file: string): Array<[number, number]> {
+	if (!fs.existsSync(file)) return [];
+	return fs
+		.readFileSync(file, 'utf8')
+		.split('\n')
+		.filter(Boolean)
+		.map((line) => line.split(' ').map(Number) as [number, number]);
 }
 
 /**
@@ -384,18 +373,21 @@ export async function executeMeasured(
 		env?: Record<string, string>;
 		timeoutMs?: number;
 		intervalMs?: number;
-		traceGc?: boolean;
+		liveHeapEveryMs?: number;
 	} = {},
 ): Promise<MeasuredRun> {
 	const outFile = path.join(n8n.userFolder, `load-${workflowId}-${Date.now()}.out`);
 	const errFile = `${outFile}.err`;
+	const heapFile = `${outFile}.heap`;
 	const out = fs.openSync(outFile, 'w');
 	const err = fs.openSync(errFile, 'w');
 	const started = Date.now();
 	const child = spawn(
 		n8n.nodeBin,
 		[
-			...(options.traceGc ? ['--trace-gc'] : []),
+			...(options.liveHeapEveryMs
+				? ['--expose-gc', '--require', path.join(__dirname, 'liveHeapSampler.cjs')]
+				: []),
 			n8n.n8nBin,
 			'execute',
 			`--id=${workflowId}`,
@@ -406,6 +398,12 @@ export async function executeMeasured(
 			env: {
 				...n8n.env,
 				N8N_RUNNERS_BROKER_PORT: String(await findFreePort()),
+				...(options.liveHeapEveryMs
+					? {
+							LIVE_HEAP_SAMPLE_FILE: heapFile,
+							LIVE_HEAP_SAMPLE_MS: String(options.liveHeapEveryMs),
+						}
+					: {}),
 				...(options.env ?? {}),
 			},
 			stdio: ['ignore', out, err],
@@ -437,10 +435,10 @@ export async function executeMeasured(
 		clearTimeout(killer);
 	});
 	const wallMs = Date.now() - started;
-	const { rest: stdout, liveHeap } = splitGcTrace(fs.readFileSync(outFile, 'utf8'));
+	const stdout = fs.readFileSync(outFile, 'utf8');
 	const stderr = fs.readFileSync(errFile, 'utf8');
-	fs.rmSync(outFile, { force: true });
-	fs.rmSync(errFile, { force: true });
+	const liveHeap = readLiveHeap(heapFile);
+	for (const file of [outFile, errFile, heapFile]) fs.rmSync(file, { force: true });
 	const result = toExecutionResult({
 		args: ['execute', `--id=${workflowId}`],
 		stdout,

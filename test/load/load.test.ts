@@ -11,11 +11,13 @@
  * Checks: every item accepted and stored; peak RSS of `full` within LOAD_MAX_RATIO (2.25) of the
  * baseline's (Import Items puts out a new result item for every input item, which a
  * pass-through does not, and n8n holds both until the execution ends); memory per item (peak
- * above idle / items) no higher at full size than at a quarter of it: the heap after full
- * collections (--trace-gc) within 25%, RSS within 20% (growth per batch would show there).
- * Measured (two runs): peak RSS 1.76x and 1.90x the baseline's; per item at full size, heap
- * +10% and +17%, RSS -3% and +9% of the quarter-size run's. RSS counts garbage not yet
- * collected, so it moves with when V8 collects: hence its wider margins.
+ * above idle / items) no higher at full size than at a quarter of it, within 15% (growth per
+ * batch would show there), measured as the heap right after a full garbage collection that the
+ * test forces every LOAD_LIVE_HEAP_MS (test/load/liveHeapSampler.cjs): what n8n really holds.
+ * Measured: peak RSS 1.72x-1.90x the baseline's; live heap per item at full size +1% of the
+ * quarter-size run's. RSS per item is reported, not checked: it counts garbage not yet collected
+ * and moved from -3% to +31% between runs. (V8's own full collections, read from --trace-gc
+ * before, come when V8 likes: that figure moved from +10% to +53%.)
  *
  * n8n runs with NODE_OPTIONS=--max-old-space-size=LOAD_HEAP_MB (8192). The heap n8n really
  * holds at 1,000,000 items is under 2 GB, within Node's default limit here (4 GB on this 24 GB
@@ -51,6 +53,8 @@ const ITEMS = Number(process.env.LOAD_ITEMS ?? 1_000_000);
 const SMALL = Math.round(ITEMS / 4);
 const HEAP_MB = Number(process.env.LOAD_HEAP_MB ?? 8192);
 const MAX_RATIO = Number(process.env.LOAD_MAX_RATIO ?? 2.25);
+// A forced full collection every 5 s: with 1,000,000 items held each takes about a second.
+const LIVE_HEAP_EVERY_MS = Number(process.env.LOAD_LIVE_HEAP_MS ?? 5000);
 
 let sandbox: Sandbox;
 let n8n: N8nInstance;
@@ -107,7 +111,7 @@ async function measure(workflowId: string): Promise<MeasuredRun> {
 	await sandbox.reset();
 	const run = await executeMeasured(n8n, workflowId, {
 		timeoutMs: 20 * 60_000,
-		traceGc: true,
+		liveHeapEveryMs: LIVE_HEAP_EVERY_MS,
 		env: { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` },
 	});
 	outputs.push(run.result.stdout + run.result.stderr);
@@ -198,16 +202,12 @@ test(`${num(ITEMS)} items through Import Items in a real n8n: all stored, memory
 		full.peakRss <= baseline.peakRss * MAX_RATIO,
 		`peak RSS ${mib(full.peakRss)} MiB, baseline ${mib(baseline.peakRss)} MiB`,
 	);
-	// No growth per batch: per item, the full run needs no more than a quarter-size one: the
-	// heap after a full collection (what is really held) within 25% (when the last full
-	// collection ran differs from run to run), RSS within 20%.
-	assert.ok(
-		perItem(full, ITEMS) <= perItem(small, SMALL) * 1.2,
-		`RSS bytes per item ${JSON.stringify(figures.bytesPerItemAboveIdle)}`,
-	);
+	// No growth per batch: per item, the full run holds no more than a quarter-size one (the heap
+	// after a forced full collection; measured within 1%). RSS per item is a figure only: it
+	// counts garbage V8 has not yet returned, and moved by 30% between runs of the same code.
 	const livePerItem = figures.liveHeapBytesPerItemAboveIdle;
 	assert.ok(
-		livePerItem.full <= livePerItem.small * 1.25,
+		livePerItem.full <= livePerItem.small * 1.15,
 		`live heap bytes per item ${JSON.stringify(livePerItem)}`,
 	);
 	assert.deepEqual(findSecrets(outputs.join('\n') + n8n.logs()), []);
