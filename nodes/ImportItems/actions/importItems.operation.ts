@@ -61,7 +61,9 @@ function toOutput(
 	settings: SendSettings,
 	withErrorField: boolean,
 ): IDataObject {
-	const json: IDataObject = { ...result, platform: settings.platform.id };
+	// The result object itself becomes the output (each item has its own): a copy would double
+	// the results in memory at the end of a large run.
+	const json = Object.assign(result as unknown as IDataObject, { platform: settings.platform.id });
 	if (
 		withErrorField &&
 		(result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')
