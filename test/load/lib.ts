@@ -344,8 +344,8 @@ export interface MeasuredRun {
 	samples: Array<[number, number]>;
 	wallMs: number;
 	/**
-	 * With `liveHeapEveryMs`: the heap in use right after a full garbage collection forced every
-	 * that many ms (test/load/liveHeapSampler.cjs), [ms since the process started, bytes]: what
+	 * With `liveHeapEveryMs`: the heap in use right after each full garbage collection forced at
+	 * least that many ms apart (test/load/liveHeapSampler.cjs), [ms since the process started, bytes]: what
 	 * the process really holds, whereas RSS also counts garbage not yet collected.
 	 */
 	liveHeap: Array<[number, number]>;
