@@ -97,6 +97,33 @@ const CHECKED_KEYS = new Set<string>([
 ]);
 const HOSTNAME_RE = /^[^\s/:?#@]+(?::\d{1,5})?$/;
 
+/** Bits of the numeric fields an empty CSV cell removes: 1 screen_width, 2 screen_height. */
+const DROP_WIDTH = 1;
+const DROP_HEIGHT = 2;
+
+/**
+ * The copy of a row that the validator returns, without the keys in `drop` (NUMERIC_FIELDS whose
+ * cell was empty). Leaving them out here rather than deleting them later keeps the copy a fast
+ * object (a `delete` other than of the last key turns it into a slow dictionary); rest
+ * destructuring copies exactly what a spread does, `__proto__` and symbol keys included.
+ */
+function copyRow(row: Record<string, unknown>, drop: number): Record<string, unknown> {
+	if (drop === 0) return { ...row };
+	if (drop === DROP_WIDTH) {
+		// eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the copy
+		const { screen_width: _width, ...rest } = row;
+		return rest;
+	}
+	if (drop === DROP_HEIGHT) {
+		// eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the copy
+		const { screen_height: _height, ...rest } = row;
+		return rest;
+	}
+	// eslint-disable-next-line @typescript-eslint/no-unused-vars -- left out of the copy
+	const { screen_width: _width, screen_height: _height, ...rest } = row;
+	return rest;
+}
+
 function present(value: unknown): boolean {
 	return value !== undefined && value !== null && value !== '';
 }
@@ -205,12 +232,25 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			type = eventType;
 		}
 		const isCompany = type === 'identify_company';
+		// Numeric fields whose empty CSV cell removes the key (see "Numbers" below): known now, so
+		// that every copy of the row is made without them.
+		let drop = 0;
+		let width: unknown;
+		let height: unknown;
+		if (!isCompany) {
+			width = own(row, 'screen_width');
+			height = own(row, 'screen_height');
+			if (coerce) {
+				if (typeof width === 'string' && isBlank(width)) drop |= DROP_WIDTH;
+				if (typeof height === 'string' && isBlank(height)) drop |= DROP_HEIGHT;
+			}
+		}
 
 		// source
 		let source = own(row, 'source');
 		if (source === undefined || source === null || source === '') {
 			if (defaultSource !== undefined) {
-				out = { ...row };
+				out = copyRow(row, drop);
 				out.source = defaultSource;
 				source = defaultSource;
 			} else {
@@ -233,7 +273,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			const date = normalizeDate(insertedAt);
 			if (!date.ok) errors.add('inserted_at', date.reason);
 			else if (date.value !== insertedAt) {
-				if (out === undefined) out = { ...row };
+				if (out === undefined) out = copyRow(row, drop);
 				out.inserted_at = date.value;
 			}
 		}
@@ -245,7 +285,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			const issue = checkNesting(metadata, 'metadata', maxDepth);
 			if (issue !== undefined) errors.add(issue.field, issue.reason);
 			else if (metadata !== metadataBefore) {
-				if (out === undefined) out = { ...row };
+				if (out === undefined) out = copyRow(row, drop);
 				out.metadata = metadata;
 			}
 		}
@@ -271,7 +311,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 					typeof value === 'number' &&
 					Number.isSafeInteger(value)
 				) {
-					if (out === undefined) out = { ...row };
+					if (out === undefined) out = copyRow(row, drop);
 					out[key] = String(value);
 					continue;
 				}
@@ -319,7 +359,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			// Numbers.
 			for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
 				const key = NUMERIC_FIELDS[i];
-				const value = own(row, key);
+				const value = i === 0 ? width : height;
 				if (value === undefined || value === null) continue;
 				if (typeof value === 'number' && Number.isFinite(value)) {
 					if (value < 0) errors.add(key, `must be 0 or more, got ${value}`);
@@ -327,13 +367,13 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				}
 				if (typeof value === 'string' && coerce) {
 					if (isBlank(value)) {
-						if (out === undefined) out = { ...row };
-						delete out[key];
+						// Left out of the copy (`drop`, above).
+						if (out === undefined) out = copyRow(row, drop);
 						continue;
 					}
 					const parsed = parseNumberString(value);
 					if (parsed !== undefined && parsed >= 0) {
-						if (out === undefined) out = { ...row };
+						if (out === undefined) out = copyRow(row, drop);
 						out[key] = parsed;
 						continue;
 					}
@@ -359,7 +399,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		} else {
 			const companyId = own(row, 'company_id');
 			if (typeof companyId === 'number' && Number.isSafeInteger(companyId)) {
-				if (out === undefined) out = { ...row };
+				if (out === undefined) out = copyRow(row, drop);
 				out.company_id = String(companyId);
 			} else if (companyId !== undefined && companyId !== null && typeof companyId !== 'string') {
 				errors.add('company_id', expectedGot('a string', companyId));
