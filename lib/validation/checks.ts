@@ -155,6 +155,12 @@ const PLACEHOLDER_IDS = new Set([
 ]);
 
 /**
+ * Lengths of the placeholders: a string of another length is none of them (lower-casing keeps the
+ * length of every string it could turn into one: they are ASCII).
+ */
+const PLACEHOLDER_LENGTHS = new Set([...PLACEHOLDER_IDS].map((id) => id.length));
+
+/**
  * Reason when a string is a placeholder rather than a real identifier (`user_id`, `{{user_id}}`,
  * `{{ $json.id }}`, `undefined`, blank), else undefined.
  */
@@ -162,10 +168,11 @@ export function placeholderReason(value: string): string | undefined {
 	const trimmed = value.trim();
 	if (trimmed === '')
 		return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
-	if (TEMPLATE_RE.test(trimmed)) {
+	// Both forms of TEMPLATE_RE hold a `{`: most ids have none and skip the regex.
+	if (trimmed.includes('{') && TEMPLATE_RE.test(trimmed)) {
 		return `${quote(value)} is an unresolved template, not an id: map the field to the real value`;
 	}
-	if (trimmed.length <= 16 && PLACEHOLDER_IDS.has(trimmed.toLowerCase())) {
+	if (PLACEHOLDER_LENGTHS.has(trimmed.length) && PLACEHOLDER_IDS.has(trimmed.toLowerCase())) {
 		return `${quote(value)} is a placeholder, not an id: map the field to the real value`;
 	}
 	return undefined;

@@ -72,6 +72,29 @@ describe('checks: shared helpers', () => {
 		for (const value of ['u-1', 'user_id_1', 'john@example.com', '{not a template}']) assert.equal(placeholderReason(value), undefined, value);
 	});
 
+	test('placeholders: the quick checks (a `{`, the length) give what the full checks give', () => {
+		// The rules as they were before the quick checks.
+		const TEMPLATE = /\{\{[\s\S]*\}\}|\$\{[\s\S]*\}/;
+		const IDS = new Set(['id', 'userid', 'user_id', 'user_id()', '$user_id', '$userid', 'undefined', 'null', 'nan', '[object object]', 'none', 'nil']);
+		const reference = (value: string): string | undefined => {
+			const trimmed = value.trim();
+			if (trimmed === '') return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
+			if (TEMPLATE.test(trimmed)) return `${quote(value)} is an unresolved template, not an id: map the field to the real value`;
+			if (trimmed.length <= 16 && IDS.has(trimmed.toLowerCase())) return `${quote(value)} is a placeholder, not an id: map the field to the real value`;
+			return undefined;
+		};
+		const bases = [...IDS, 'ID', 'Id', 'USER_ID', 'NaN', 'NULL', 'None', 'NİL', 'nİl', 'İd', 'UNDEFİNED', '\u212Aid', 'user-00000001', '{{x}}', '{{', '}}', '${', '${x}', '$ {x}', '{ {x} }', 'a{{b}}c', 'x${y}z', '{}', '{"a":1}', '', ' ', '\t', 'i', 'idx', 'nul', 'nill', '[object Object]', '[object  object]'];
+		let placeholders = 0;
+		for (const base of bases) {
+			for (const value of [base, ` ${base}`, `${base} `, `\u00a0${base}\n`, base.toUpperCase(), `${base}s`]) {
+				const expected = reference(value);
+				if (expected !== undefined) placeholders++;
+				assert.equal(placeholderReason(value), expected, JSON.stringify(value));
+			}
+		}
+		assert.ok(placeholders > 60, String(placeholders));
+	});
+
 	test('string shapes', () => {
 		assert.ok(isEmail('a@b.co') && !isEmail('a@b') && !isEmail(`${'a'.repeat(250)}@b.co`));
 		assert.ok(isE164('+33612345678') && !isE164('+33 6'));
