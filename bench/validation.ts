@@ -55,7 +55,8 @@ async function main(): Promise<void> {
 	log('');
 	const validatorNs = 1e9 / rate('userpilot-validate-records') - 1e9 / ceiling;
 	const readerNs = 1e9 / rate('read-csv') - 1e9 / ceiling;
-	log(`attribution (ns/row above csv-parse alone): readCsv +${num(readerNs)}, validator +${num(validatorNs)}; package modules from ${passes['userpilot-validate'][0].from}`);
+	const signed = (ns: number) => `${ns >= 0 ? '+' : ''}${num(ns)}`;
+	log(`attribution (ns/row above csv-parse alone): readCsv ${signed(readerNs)}, validator ${signed(validatorNs)}; package modules from ${passes['userpilot-validate'][0].from}`);
 	const ratio = rate('userpilot-validate') / ceiling;
 	log(`goal: >= 0.7x of csv-parse: ${ratio >= 0.7 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); memory flat: peak RSS growth ${num(mb(growth('userpilot-validate')), 1)} MiB for ${num(rows)} rows`);
 	log(`load at end: ${loadNow()}`);
