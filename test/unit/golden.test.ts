@@ -1,6 +1,7 @@
 /**
- * Golden digests: the date normalizer and the Userpilot validator give, for a fixed corpus of
- * about 60,000 date values and 30,000 rows (canonical and near-canonical, valid and not), the
+ * Golden digests: the date normalizer and the Userpilot validator give, for a fixed corpus
+ * (about 10,600 date values under 21 settings, 6,000 rows under 6: 258,000 results; canonical
+ * and near-canonical, valid and not), the
  * same results as the code before their fast paths: same accept/refuse, same reasons, same
  * output values, key order and identity. See goldenCorpus.ts.
  */
