@@ -126,6 +126,7 @@ test(`Rimdian: a ${num(ROWS)}-row CSV streamed through every fault: every row in
 		lost: missing.length,
 		duplicated,
 		reportedPossiblyDuplicated: summary.possiblyDuplicated,
+		reportedRanges: (summary.possiblyDuplicatedRows as unknown[] | undefined)?.length,
 		retries: summary.retries,
 		injected: percentages(requests),
 		wallSeconds: seconds(result.wallMs),
@@ -146,6 +147,20 @@ test(`Rimdian: a ${num(ROWS)}-row CSV streamed through every fault: every row in
 		duplicated <= (summary.possiblyDuplicated as number),
 		`${duplicated} received twice, ${summary.possiblyDuplicated as number} reported`,
 	);
+	// And by row: each row received twice lies in a listed range of possibly duplicated rows,
+	// and the ranges hold exactly the rows counted.
+	const ranges = summary.possiblyDuplicatedRows as Array<{ from: number; to: number }>;
+	assert.equal(summary.possiblyDuplicatedRangesNotListed, undefined, 'every range listed');
+	assert.equal(
+		ranges.reduce((rows, range) => rows + range.to - range.from + 1, 0),
+		summary.possiblyDuplicated,
+	);
+	const rowOf = new Map(Array.from({ length: ROWS }, (_, i) => [userId('csv', i + 1), i + 1]));
+	const unreported = records
+		.filter((record) => record.received > 1)
+		.map((record) => rowOf.get(JSON.parse(record.raw).user.external_id as string) as number)
+		.filter((row) => !ranges.some((range) => range.from <= row && row <= range.to));
+	assert.deepEqual(unreported.slice(0, 10), [], 'rows received twice but not reported');
 	const exclusive =
 		stats.faults['5xx'] + stats.faults['429'] + stats.faults.reset + stats.faults.lostAnswer;
 	assert.ok(

@@ -7,6 +7,7 @@ import {
 	type PreparedItem,
 } from '../../../lib/batchSender';
 import { csvLine } from '../../../lib/csvWriter';
+import { RowRanges } from '../../../lib/rowRanges';
 import {
 	prepareRowChunks,
 	type FileSettings,
@@ -25,6 +26,8 @@ import type { PlatformTransport } from '../../../lib/transport';
 
 /** How many rejected rows are listed in the output item (all are in the rejected-rows file). */
 export const LISTED_REJECTIONS = 100;
+/** How many ranges of possibly duplicated rows are listed (a range is usually a batch). */
+export const LISTED_DUPLICATE_RANGES = 1000;
 
 export interface RowImportOutcome {
 	summary: IDataObject;
@@ -135,7 +138,7 @@ export async function importRows(
 	let accepted = 0;
 	let failed = 0;
 	let notSent = 0;
-	let possiblyDuplicated = 0;
+	const possiblyDuplicated = new RowRanges();
 	let skipped = 0;
 	/** The first row not known to be in: a re-run with "Start at Row" set to it misses nothing. */
 	let resumeFromRow: number | undefined;
@@ -172,7 +175,7 @@ export async function importRows(
 		const row = item as PreparedRow;
 		if (result.status === 'accepted') {
 			accepted++;
-			if (result.possiblyDuplicated) possiblyDuplicated++;
+			if (result.possiblyDuplicated) possiblyDuplicated.add(row.index + 1);
 			return;
 		}
 		if (result.status === 'failed') failed++;
@@ -204,6 +207,7 @@ export async function importRows(
 		report,
 	);
 	const invalid = rejections.invalid;
+	const duplicatedRows = possiblyDuplicated.list(LISTED_DUPLICATE_RANGES);
 	const noneAccepted = rowsRead > 0 && accepted === 0 && !fatal;
 	if (fileError) resumeFromRow = Math.min(resumeFromRow ?? Infinity, lastRowRead + 1);
 	// With nothing sent, the file's own error says it all; otherwise the user must learn that
@@ -229,7 +233,16 @@ export async function importRows(
 			invalid,
 			failed,
 			notSent,
-			possiblyDuplicated,
+			possiblyDuplicated: possiblyDuplicated.count,
+			// Which rows: the platform may hold them twice (see safeToResend in the README).
+			...(possiblyDuplicated.count > 0
+				? {
+						possiblyDuplicatedRows: duplicatedRows.ranges,
+						...(duplicatedRows.more > 0
+							? { possiblyDuplicatedRangesNotListed: duplicatedRows.more }
+							: {}),
+					}
+				: {}),
 			...(skipped > 0 ? { skippedBeforeStartRow: skipped } : {}),
 			...(resumeFromRow !== undefined ? { resumeFromRow } : {}),
 			requests: transport.stats.requests,
