@@ -17,8 +17,8 @@ export interface FaultDecision {
 	delayMs: number;
 }
 
-/** mulberry32: small, fast, good enough for test schedules. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: small, fast, good enough for test schedules and generated test corpora. */
+export function mulberry32(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;

@@ -359,7 +359,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			// Numbers.
 			for (let i = 0; i < NUMERIC_FIELDS.length; i++) {
 				const key = NUMERIC_FIELDS[i];
-				const value = i === 0 ? width : height;
+				const value = key === 'screen_width' ? width : height;
 				if (value === undefined || value === null) continue;
 				if (typeof value === 'number' && Number.isFinite(value)) {
 					if (value < 0) errors.add(key, `must be 0 or more, got ${value}`);

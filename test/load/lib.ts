@@ -345,8 +345,8 @@ export interface MeasuredRun {
 	wallMs: number;
 	/**
 	 * With `liveHeapEveryMs`: the heap in use right after each full garbage collection forced at
-	 * least that many ms apart (test/load/liveHeapSampler.cjs), [ms since the process started, bytes]: what
-	 * the process really holds, whereas RSS also counts garbage not yet collected.
+	 * least that many ms apart (test/load/liveHeapSampler.cjs), [ms since the process started,
+	 * bytes]: what the process really holds, whereas RSS also counts garbage not yet collected.
 	 */
 	liveHeap: Array<[number, number]>;
 	/** The highest of those, bytes (0 without `liveHeapEveryMs`). */

@@ -3,9 +3,10 @@
  * Preloaded into an `n8n execute` process by the load test (`node --expose-gc --require …`):
  * it runs a full garbage collection and appends "<ms since start> <heap used, bytes>" to
  * LIVE_HEAP_SAMPLE_FILE, again after four times as long as the collection took (so collections
- * take at most a fifth of the time, at a small heap often) and at least LIVE_HEAP_SAMPLE_MS. The heap right after a forced
- * full collection is what the process really holds, at a known time; V8's own full collections
- * come whenever it likes (with a large heap limit, rarely), which made that figure noisy.
+ * take at most a fifth of the time, at a small heap often) and at least LIVE_HEAP_SAMPLE_MS.
+ * The heap right after a forced full collection is what the process really holds, at a known
+ * time; V8's own full collections come whenever it likes (with a large heap limit, rarely),
+ * which made that figure noisy.
  * Without --expose-gc, or in child processes (which inherit the variables but not the flag),
  * it does nothing.
  */

@@ -14,9 +14,9 @@
  * above idle / items) no higher at full size than at a quarter of it, within 15% (growth per
  * batch would show there), measured as the heap right after a full garbage collection that the
  * test forces all along the run (test/load/liveHeapSampler.cjs): what n8n really holds.
- * Measured: peak RSS 1.22x the baseline's (1.27x without the forced collections; 1.72x-1.90x
- * before serialized items were flat strings); live heap per item at full size +0.1% of the
- * quarter-size run's. RSS per item is reported, not checked: it counts garbage not yet collected
+ * Measured: peak RSS 1.22x-1.24x the baseline's (1.27x without the forced collections; 1.72x-1.90x
+ * before serialized items were flat strings); live heap per item at full size -1.6% to +0.7% of
+ * the quarter-size run's. RSS per item is reported, not checked: it counts garbage not yet collected
  * and moved from -3% to +31% between runs. (V8's own full collections, read from --trace-gc
  * before, come when V8 likes: that figure moved from +10% to +53%.)
  *
@@ -204,7 +204,7 @@ test(`${num(ITEMS)} items through Import Items in a real n8n: all stored, memory
 		`peak RSS ${mib(full.peakRss)} MiB, baseline ${mib(baseline.peakRss)} MiB`,
 	);
 	// No growth per batch: per item, the full run holds no more than a quarter-size one (the heap
-	// after a forced full collection; measured within 1%). RSS per item is a figure only: it
+	// after a forced full collection; measured within 2%). RSS per item is a figure only: it
 	// counts garbage V8 has not yet returned, and moved by 30% between runs of the same code.
 	const livePerItem = figures.liveHeapBytesPerItemAboveIdle;
 	assert.ok(

@@ -14,20 +14,10 @@ import { DateTime } from 'luxon';
 
 import { compileDateNormalizer, type DateOutputForm } from '../../lib/validation/dates';
 import { compileUserpilotValidator, type UserpilotValidatorOptions } from '../../platforms/userpilot/rules';
+import { mulberry32 } from '../../sandbox/faults';
 
 export const GOLDEN_NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 export const GROUP = 100;
-
-function prng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 function pick<T>(random: () => number, list: readonly T[]): T {
 	return list[Math.floor(random() * list.length)];
@@ -109,7 +99,7 @@ const DATE_PARTS = {
 };
 
 export function dateCorpus(): unknown[] {
-	const random = prng(20240728);
+	const random = mulberry32(20240728);
 	const values: unknown[] = [...DATE_FIXED];
 	for (let i = 0; i < 6000; i++) {
 		const p = DATE_PARTS;
@@ -194,7 +184,7 @@ const ROW_POOLS: Record<string, readonly unknown[]> = {
 };
 
 export function rowCorpus(): unknown[] {
-	const random = prng(1440);
+	const random = mulberry32(1440);
 	const rows: unknown[] = [];
 	const keys = Object.keys(ROW_POOLS);
 	for (let i = 0; i < 4000; i++) {
