@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a fresh clone, and nothing when it is already there:
-# the package's own dependencies (root lockfile) and the real n8n of the end-to-end tests
-# (n8n 1.x on this machine's Node in e2e/n8n/, n8n 2.x on Node 24 in e2e/n8n2/).
+# Installs what the demo needs on a fresh clone, and nothing when it is already there: the
+# package's own dependencies (root lockfile) and n8n 1.x on this machine's Node (e2e/n8n/).
+# n8n 2.x and its Node 24 (e2e/n8n2/) are installed by the test commands that use them
+# (scripts/install-n8n2.sh, through `npm run e2e:setup:n8n2`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,4 +19,3 @@ else
   echo "$wanted" >"$stamp"
 fi
 bash scripts/install-n8n.sh
-bash scripts/install-n8n2.sh
