@@ -10,6 +10,8 @@ export interface PreparedItem {
 	index: number;
 	serialized: string;
 	key?: string;
+	/** What the validator accepted with a remark (a field left out, a value taken on trust). */
+	warnings?: string[];
 }
 
 export interface Batch {

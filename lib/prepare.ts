@@ -46,6 +46,8 @@ export function compilePreparer(
 			};
 		}
 		const value = validation.value as IDataObject;
-		return { ok: true, item: { index, serialized: serialize(value), key: keyOf?.(value) } };
+		const item: PreparedItem = { index, serialized: serialize(value), key: keyOf?.(value) };
+		if (validation.warnings !== undefined) item.warnings = validation.warnings;
+		return { ok: true, item };
 	};
 }

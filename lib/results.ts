@@ -3,9 +3,14 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import type { FieldError } from './validation/types';
 
+/** Remarks on a sent (or meant to be sent) item that did not refuse it. */
+interface Warned {
+	warnings?: string[];
+}
+
 /** What became of one input item or row; every input ends with exactly one of these. */
 export type ItemResult =
-	| {
+	| ({
 			status: 'accepted';
 			batch: number;
 			retries: number;
@@ -15,9 +20,9 @@ export type ItemResult =
 			safeToResend?: boolean;
 			key?: string;
 			jobId?: string;
-	  }
+	  } & Warned)
 	| { status: 'invalid'; errors: FieldError[]; message: string; key?: string }
-	| {
+	| ({
 			status: 'failed';
 			message: string;
 			httpCode?: number;
@@ -26,10 +31,20 @@ export type ItemResult =
 			possiblyDelivered?: boolean;
 			key?: string;
 			jobId?: string;
-	  }
-	| { status: 'queued'; jobId: string; batch: number; retries: number; key?: string }
-	| { status: 'notSent'; message: string; key?: string }
+	  } & Warned)
+	| ({ status: 'queued'; jobId: string; batch: number; retries: number; key?: string } & Warned)
+	| ({ status: 'notSent'; message: string; key?: string } & Warned)
 	| { status: 'skipped'; message: string };
+
+/**
+ * The result with the item's warnings (remarks that did not refuse it, see Validation). A copy:
+ * one result object may stand for several items of a batch.
+ */
+export function withWarnings(result: ItemResult, warnings: string[] | undefined): ItemResult {
+	if (warnings === undefined || result.status === 'invalid' || result.status === 'skipped')
+		return result;
+	return { ...result, warnings };
+}
 
 export interface RunSummary {
 	items: number;

@@ -5,9 +5,13 @@ export interface FieldError {
 	reason: string;
 }
 
-/** A validated item is returned normalized (dates rewritten, defaults applied), ready to send. */
+/**
+ * A validated item is returned normalized (dates rewritten, defaults applied), ready to send.
+ * `warnings` name what was accepted on an inference, or left out of what is sent: they never
+ * refuse the item, only tell the user (absent when there is nothing to say).
+ */
 export type Validation<T = Record<string, unknown>> =
-	| { ok: true; value: T }
+	| { ok: true; value: T; warnings?: string[] }
 	| { ok: false; errors: FieldError[] };
 
 export interface ValidatorOptions {

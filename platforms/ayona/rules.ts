@@ -1,29 +1,26 @@
 /**
- * Entry rules of Ayona's REST source import (`payload: [{date, name, content}]`).
+ * Entry rules of Ayona's REST source import (`payload: [{date, name, content}]`); the source of
+ * each rule is in docs/sources.md. Only what the page states refuses an entry; the rest warns.
  *
  * - `date`: required; read like every date of the package (ISO 8601 with or without offset,
  *   `YYYY/MM/DD`, RFC 2822, Date objects; zone-less values in `timezone`) and written
- *   `YYYY-MM-DD HH:mm:ss` in `timezone` (a value already written so is kept byte-identical;
- *   fractions of a second are dropped). Future dates are accepted unless `rejectFutureDates`
- *   (Ayona documents no such rule).
- * - `name`, `content`: required, non-blank strings (at most 1,000 and 100,000 characters, local
- *   guards: Ayona publishes no limit). A finite number is converted to its decimal string only
- *   with `coerceStrings`; otherwise it is refused, as are booleans, objects and arrays.
- * - any other key is an error naming it: the API takes exactly these three fields, and dropping
- *   data silently would hide a mapping mistake. Map the item to {date, name, content} first.
+ *   `YYYY-MM-DD HH:mm:ss` in `timezone`, the page's form (a value already written so is kept
+ *   byte-identical; fractions of a second are dropped). Future dates are accepted unless
+ *   `rejectFutureDates`; a date before 1900 is sent with a warning.
+ * - `name`, `content`: strings, as the page types them. A finite number is converted to its
+ *   decimal string only with `coerceStrings`; otherwise it is refused, as are booleans, objects
+ *   and arrays. The page requires neither to be non-empty: an empty `name` is an anonymous entry
+ *   (a missing or null one is sent as `""`), an empty `content` is sent with a warning. Lengths
+ *   past local guards warn (Ayona publishes no limit).
+ * - any other key (`row_number` from Google Sheets, …) is left out of what is sent and named in
+ *   the warnings: the page's payload holds these three fields only.
  *
  * The returned value is the item itself when nothing changed, else a new `{date, name, content}`.
  */
-import {
-	ErrorList,
-	describeValue,
-	expectedGot,
-	isBlank,
-	isRecord,
-	own,
-} from '../../lib/validation/checks';
+import { ErrorList, expectedGot, isBlank, isRecord, own } from '../../lib/validation/checks';
 import { compileDateNormalizer } from '../../lib/validation/dates';
-import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
+import type { FieldError, ItemValidator, ValidatorOptions } from '../../lib/validation/types';
+import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
 
 export interface AyonaValidatorOptions extends ValidatorOptions {
 	/** Refuse dates after now(). Default false. */
@@ -36,6 +33,20 @@ export const AYONA_MAX_CONTENT_LENGTH = 100_000;
 
 const FIELDS = new Set<string>(AYONA_FIELDS);
 
+/** A missing field's error also names the fields the item has instead: a mapping mistake shows both sides. */
+function withOtherFields(list: FieldError[], extras: string[]): FieldError[] {
+	if (extras.length === 0) return list;
+	const others = extras.slice(0, 5).join(', ') + (extras.length > 5 ? ', …' : '');
+	return list.map((error) =>
+		error.reason.startsWith('is required')
+			? {
+					field: error.field,
+					reason: `${error.reason} (the item's other fields are not Ayona's: ${others})`,
+				}
+			: error,
+	);
+}
+
 /** Compiles the Ayona entry validator (see the module comment for the rules). */
 export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValidator {
 	const normalizeDate = compileDateNormalizer({
@@ -43,9 +54,12 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 		output: 'ayona',
 		now: options.now,
 		allowFuture: options.rejectFutureDates !== true,
+		// Any year the date form can write: an early one only warns (no page sets a bound).
+		minYear: 1,
 	});
 	const coerce = options.coerceStrings === true;
 	const errors = new ErrorList();
+	const warnings = new WarningList();
 
 	/** Returns the text to send (maybe converted), or undefined after an error. */
 	function readText(
@@ -55,6 +69,8 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 	): string | undefined {
 		const value = own(entry, key);
 		if (value === undefined || value === null) {
+			// The page gives an entry a name but does not say it must be known: anonymous.
+			if (key === 'name') return '';
 			errors.add(key, value === null ? 'is required (got null)' : 'is required');
 			return undefined;
 		}
@@ -66,16 +82,14 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			errors.add(key, `${expectedGot('a string', value)}${hint}`);
 			return undefined;
 		}
-		if (isBlank(text)) {
-			errors.add(
-				key,
-				text === '' ? 'is required (got an empty string)' : 'is required (got only spaces)',
-			);
-			return undefined;
+		if (key === 'content' && isBlank(text)) {
+			warnings.add(key, 'is empty: sent as it is (an entry without feedback; check the mapping)');
 		}
 		if (text.length > max) {
-			errors.add(key, `is ${text.length} characters long; at most ${max} are accepted`);
-			return undefined;
+			warnings.add(
+				key,
+				`is ${text.length} characters long: sent as it is (Ayona publishes no limit; over ${max} is unusual)`,
+			);
 		}
 		return text;
 	}
@@ -85,31 +99,40 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', entry) }] };
 		}
 		errors.reset();
+		warnings.reset();
 		const dateValue = own(entry, 'date');
 		let date: string | undefined;
 		if (dateValue === undefined || dateValue === null) {
 			errors.add('date', dateValue === null ? 'is required (got null)' : 'is required');
 		} else {
 			const result = normalizeDate(dateValue);
-			if (result.ok) date = result.value;
-			else errors.add('date', result.reason);
+			if (result.ok) {
+				date = result.value;
+				const early = earlyDateReason(date, 'Ayona');
+				if (early !== undefined) warnings.add('date', early);
+			} else errors.add('date', result.reason);
 		}
 		const name = readText(entry, 'name', AYONA_MAX_NAME_LENGTH);
 		const content = readText(entry, 'content', AYONA_MAX_CONTENT_LENGTH);
+		const extras: string[] = [];
 		for (const key in entry) {
 			if (!Object.prototype.hasOwnProperty.call(entry, key) || FIELDS.has(key)) continue;
-			errors.add(
-				key,
-				`is not a field Ayona accepts (only date, name and content; got ${describeValue(entry[key])}): map the item to those three fields`,
-			);
+			extras.push(key);
+			warnings.add(key, 'is not an Ayona field: not sent');
 		}
 		if (!errors.empty || date === undefined || name === undefined || content === undefined) {
-			return { ok: false, errors: errors.take() };
+			warnings.reset();
+			return { ok: false, errors: withOtherFields(errors.take(), extras) };
 		}
-		if (date === dateValue && name === own(entry, 'name') && content === own(entry, 'content')) {
-			return { ok: true, value: entry };
-		}
-		return { ok: true, value: { date, name, content } };
+		const extra = extras.length > 0;
+		const said = warnings.take();
+		const same =
+			!extra &&
+			date === dateValue &&
+			name === own(entry, 'name') &&
+			content === own(entry, 'content');
+		const value = same ? entry : { date, name, content };
+		return said === undefined ? { ok: true, value } : { ok: true, value, warnings: said };
 	}
 
 	return function validateAyonaEntry(entry: unknown) {
@@ -117,6 +140,7 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			return validate(entry);
 		} catch (error) {
 			errors.reset();
+			warnings.reset();
 			return {
 				ok: false,
 				errors: [
