@@ -18,8 +18,11 @@
  *   (external_id, name, product_external_id, price, quantity required), an order's user authenticated, `message.status_at`
  *   with `message.status`, `subscription_list_user.status` a number 0-3;
  * - user fields when present and not empty: email (and md5/sha1/sha256 hex), telephone (E.164),
- *   gender, birthday, photo_url, country (ISO 3166-1 alpha-2, upper case), language (ISO 639-1,
- *   lower case), timezone (IANA);
+ *   gender, birthday, photo_url, country (ISO 3166-1 alpha-2, upper case), timezone (IANA);
+ * - what only an inference supports warns and is sent (docs/sources.md names each rule's source):
+ *   a language outside the two-letter ISO 639-1 codes, a currency outside the list Rimdian is
+ *   known to convert, an id over 255 characters, a user id that looks like a placeholder other
+ *   than the ones Rimdian's code names (`user_id`, templates), a date before 1900;
  * - free-form values (message.data, app columns, any other key) must be JSON-representable and at
  *   most `maxDepth` levels deep.
  * Unknown keys are kept untouched (app_ extra columns and fields Rimdian adds over time).
@@ -59,6 +62,7 @@ import {
 	type DateNormalizer,
 } from '../../lib/validation/dates';
 import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
+import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
 
 export interface RimdianValidatorOptions extends ValidatorOptions {
 	/**
@@ -102,7 +106,7 @@ const LANGUAGES = new Set(
 		' ',
 	),
 );
-/** Currencies Rimdian converts (its exchange-rate list); any other is refused by Rimdian. */
+/** Currencies Rimdian is known to convert; no page says another is refused, so another warns. */
 const CURRENCIES_LIST =
 	'USD EUR GBP CAD AUD SGD JPY BGN CZK DKK HUF PLN RON SEK CHF ISK NOK HRK RUB TRY BRL CNY HKD IDR ILS INR KRW MXN MYR NZD PHP THB ZAR';
 const CURRENCIES = new Set(CURRENCIES_LIST.split(' '));
@@ -198,7 +202,7 @@ const EXPECTED: Readonly<Record<Rule, string>> = {
 	country: 'an ISO 3166-1 alpha-2 country code such as FR',
 	language: 'an ISO 639-1 language code such as en',
 	timezone: 'an IANA time zone such as Europe/Paris',
-	currency: `a currency code Rimdian converts (${CURRENCIES_LIST.split(' ').join(', ')})`,
+	currency: 'a currency code such as EUR',
 	deviceType: `one of ${[...DEVICE_TYPES].join(', ')}`,
 	object: 'an object',
 	items: 'an array of objects',
@@ -402,6 +406,18 @@ function isTimestampKey(key: string): boolean {
 	);
 }
 
+/**
+ * Whether a placeholder reason is one Rimdian's own code gives (blank, `user_id`, templates, see
+ * field-rules.md): the package's other guesses (`none`, `null`, `id`, …) only warn.
+ */
+function isStatedPlaceholder(value: string, reason: string): boolean {
+	return (
+		reason.startsWith('is required') ||
+		reason.includes('unresolved template') ||
+		value.trim().toLowerCase() === 'user_id'
+	);
+}
+
 /** Returned by a field check to ask that the key be removed (empty CSV cell). */
 const REMOVE: unique symbol = Symbol('remove');
 
@@ -448,17 +464,21 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 		output: 'rfc3339',
 		now: options.now,
 		allowFuture: false,
+		// Any year RFC 3339 writes: an early one only warns (no page sets a bound).
+		minYear: 1,
 	});
 	const anyTime: DateNormalizer = compileDateNormalizer({
 		timezone: options.timezone,
 		output: 'rfc3339',
 		now: options.now,
 		allowFuture: true,
+		minYear: 1,
 	});
 	const coerce = options.coerceStrings === true;
 	const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
 	const acceptKind = compileKindFilter(options.knownKinds);
 	const errors = new ErrorList();
+	const warnings = new WarningList();
 	const zoneCache = new Map<string, boolean>();
 
 	function isZone(name: string): boolean {
@@ -476,6 +496,15 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 	let atKey = '';
 	function at(): string {
 		return joinPath(atPrefix, atKey);
+	}
+
+	function warnLongId(value: string): void {
+		if (value.length > MAX_ID_LENGTH) {
+			warnings.add(
+				at(),
+				`is ${value.length} characters long: sent as it is (no page states a limit; ids over ${MAX_ID_LENGTH} are unusual)`,
+			);
+		}
 	}
 
 	function expectString(value: unknown): value is string {
@@ -538,23 +567,18 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
 				if (!expectString(value)) return value;
 				const reason = placeholderReason(value);
-				if (reason !== undefined) errors.add(at(), reason);
-				else if (value.length > MAX_ID_LENGTH) {
-					errors.add(
+				if (reason === undefined) warnLongId(value);
+				else if (isStatedPlaceholder(value, reason)) errors.add(at(), reason);
+				else
+					warnings.add(
 						at(),
-						`is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`,
+						`${quote(value)} looks like a placeholder, not an id: sent as it is (check the mapping)`,
 					);
-				}
 				return value;
 			}
 			case 'id':
 				if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-				if (expectString(value) && value.length > MAX_ID_LENGTH) {
-					errors.add(
-						at(),
-						`is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted`,
-					);
-				}
+				if (expectString(value)) warnLongId(value);
 				return value;
 			case 'text':
 				expectString(value);
@@ -566,6 +590,8 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 					errors.add(at(), result.reason);
 					return value;
 				}
+				const early = earlyDateReason(result.value, 'Rimdian');
+				if (early !== undefined) warnings.add(at(), early);
 				return result.value === value ? value : result.value;
 			}
 			case 'boolean': {
@@ -645,10 +671,10 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			case 'language':
 				if (expectString(value) && !LANGUAGES.has(value)) {
 					const short = value.slice(0, 2).toLowerCase();
-					const hint = LANGUAGES.has(short) ? ` (write "${short}")` : '';
-					errors.add(
+					const hint = LANGUAGES.has(short) ? `; "${short}" is` : '';
+					warnings.add(
 						at(),
-						`${quote(value)} is not a two-letter ISO 639-1 language code such as en${hint}`,
+						`${quote(value)} is not a two-letter ISO 639-1 code${hint}: sent as it is (the pages do not say which codes Rimdian takes)`,
 					);
 				}
 				return value;
@@ -659,7 +685,10 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				return value;
 			case 'currency':
 				if (expectString(value) && !CURRENCIES.has(value)) {
-					errors.add(at(), `${quote(value)} is not accepted: expected ${EXPECTED.currency}`);
+					warnings.add(
+						at(),
+						`${quote(value)} is not among the currencies Rimdian is known to convert (${CURRENCIES_LIST.split(' ').join(', ')}): sent as it is`,
+					);
 				}
 				return value;
 			case 'deviceType':
@@ -759,6 +788,7 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', item) }] };
 		}
 		errors.reset();
+		warnings.reset();
 		const kind = own(item, 'kind');
 		if (typeof kind !== 'string' || kind === '') {
 			errors.add(
@@ -874,19 +904,37 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			}
 		}
 
+		const said = warnings.take();
 		if (!errors.empty) return { ok: false, errors: errors.take() };
+		const value = rebuilt(item, kind, kindBefore, kindAfter, [
+			[userBefore, user],
+			[sessionBefore, session],
+			[deviceBefore, device],
+		]);
+		return said === undefined ? { ok: true, value } : { ok: true, value, warnings: said };
+	}
+
+	/** The item, or a copy with the checked objects that changed put in place. */
+	function rebuilt(
+		item: Record<string, unknown>,
+		kind: string,
+		kindBefore: unknown,
+		kindAfter: Record<string, unknown> | undefined,
+		parts: Array<[unknown, Record<string, unknown> | undefined]>,
+	): Record<string, unknown> {
+		const [[userBefore, user], [sessionBefore, session], [deviceBefore, device]] = parts;
 		const changed =
 			(kindAfter !== undefined && kindAfter !== kindBefore) ||
 			(user !== undefined && user !== userBefore) ||
 			(session !== undefined && session !== sessionBefore) ||
 			(device !== undefined && device !== deviceBefore);
-		if (!changed) return { ok: true, value: item };
+		if (!changed) return item;
 		const out: Record<string, unknown> = { ...item };
 		if (kindAfter !== undefined && kindAfter !== kindBefore) out[kind] = kindAfter;
 		if (user !== undefined && user !== userBefore) out.user = user;
 		if (session !== undefined && session !== sessionBefore) out.session = session;
 		if (device !== undefined && device !== deviceBefore) out.device = device;
-		return { ok: true, value: out };
+		return out;
 	}
 
 	return function validateRimdianItem(item: unknown) {
@@ -895,6 +943,7 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 		} catch (error) {
 			// Only hostile inputs get here (a getter or proxy that throws).
 			errors.reset();
+			warnings.reset();
 			return {
 				ok: false,
 				errors: [

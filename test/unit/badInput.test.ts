@@ -40,6 +40,7 @@ function check(entry: Entry, observed: Awaited<ReturnType<typeof observe>>): voi
 	assert.deepEqual((observed.rejected ?? []).map(normalizeMessage), expect.rejected ?? [], 'the rejected rows or invalid items');
 	assert.equal(observed.accepted, expect.accepted, 'rows or items reported as accepted');
 	if (expect.requests !== undefined) assert.equal(observed.requests, expect.requests, 'requests the platform received');
+	if (expect.warnings !== undefined) assert.deepEqual(observed.warnings, expect.warnings, 'the warnings of the items sent');
 	if (expect.largestBatch !== undefined) assert.equal(observed.largestBatch, expect.largestBatch, 'largest batch');
 	if (observed.largestBatch !== undefined) assert.ok(observed.largestBatch <= 100, 'Rimdian never gets more than 100 items');
 	if (observed.stored !== undefined) {

@@ -25,6 +25,16 @@ function valueOf(result: Validation): Record<string, unknown> {
 	return (result as { value: Record<string, unknown> }).value;
 }
 
+/** Asserts that the item is sent as it is, with a warning on `field` whose text matches. */
+function hasWarning(result: Validation, field: string, text: RegExp): Record<string, unknown> {
+	const value = valueOf(result);
+	const warnings = (result as { warnings?: string[] }).warnings ?? [];
+	const found = warnings.find((warning) => warning.startsWith(`field "${field}" `));
+	assert.ok(found, `no warning on ${field}; got ${JSON.stringify(warnings)}`);
+	assert.match(found, text);
+	return value;
+}
+
 /** Asserts that the item has an error on `field` whose reason matches. */
 function hasError(result: Validation, field: string, reason: RegExp): void {
 	const errors = errorsOf(result);
@@ -196,15 +206,24 @@ describe('rimdian: the user object', () => {
 		return item;
 	};
 
-	test('placeholder external ids are refused', () => {
-		for (const id of ['user_id', 'USER_ID', '{{user_id}}', '{{ $json.id }}', 'id-{{ x }}', 'undefined', 'null', '$user_id', '  ']) {
+	test('placeholder external ids Rimdian names are refused; the package\'s guesses warn', () => {
+		for (const id of ['user_id', 'USER_ID', '{{user_id}}', '{{ $json.id }}', 'id-{{ x }}', '  ']) {
 			hasError(validate(withUser({ external_id: id })), 'user.external_id', /placeholder|unresolved template|is required/);
+		}
+		// No page names these: a real id may be spelled so, and the row is sent.
+		for (const id of ['none', 'nil', 'null', 'id', 'undefined', '$user_id', 'NaN']) {
+			const value = hasWarning(validate(withUser({ external_id: id })), 'user.external_id', /looks like a placeholder, not an id: sent as it is/);
+			assert.equal((value.user as Record<string, unknown>).external_id, id);
 		}
 		hasError(validate(withUser({ external_id: '{{ user_id }}' })), 'user.external_id', /"\{\{ user_id \}\}" is an unresolved template, not an id/);
 		hasError(validate(withUser({ external_id: 4.2 })), 'user.external_id', /^expected a string, got number 4\.2$/);
 		// A safe integer is written as its decimal string, as Rimdian reads it.
 		assert.equal((valueOf(validate(withUser({ external_id: 42 }))).user as Record<string, unknown>).external_id, '42');
-		hasError(validate(withUser({ external_id: 'x'.repeat(256) })), 'user.external_id', /256 characters long; at most 255/);
+		hasWarning(validate(withUser({ external_id: 'x'.repeat(256) })), 'user.external_id', /is 256 characters long: sent as it is/);
+		const order = sample('order');
+		assert.equal((validate(order) as { warnings?: string[] }).warnings, undefined);
+		(order.order as Record<string, unknown>).external_id = 'o'.repeat(300);
+		hasWarning(validate(order), 'order.external_id', /^field "order.external_id" is 300 characters long: sent as it is/);
 		valueOf(validate(withUser({ external_id: 'user_id_42' })));
 	});
 
@@ -229,7 +248,6 @@ describe('rimdian: the user object', () => {
 		['birthday', ['1990-04-25', '2000-02-29'], ['1990-02-30', '25/04/1990', '1990-4-25', '1990-04-25T00:00:00Z'], /is not a date written YYYY-MM-DD/],
 		['photo_url', ['https://cdn.example.com/a.png', 'http://x.io'], ['ftp://x.io/a.png', 'cdn.example.com/a.png', 'https://', 'https://a b.com'], /is not an http\(s\) URL/],
 		['country', ['FR', 'US', 'GB'], ['fr', 'FRA', 'UK', 'XX'], /is not an ISO 3166-1 alpha-2 country code/],
-		['language', ['en', 'fr', 'zh'], ['EN', 'en-US', 'eng', 'xx'], /is not a two-letter ISO 639-1 language code/],
 		['timezone', ['Europe/Paris', 'America/Argentina/Buenos_Aires', 'UTC', 'Etc/GMT+5'], ['europe/paris', 'Mars/Olympus', 'CEST', '+02:00'], /is not an IANA time zone name/],
 	];
 	for (const [field, good, bad, reason] of fieldCases) {
@@ -244,7 +262,24 @@ describe('rimdian: the user object', () => {
 
 	test('hints for near misses', () => {
 		hasError(validate(withUser({ country: 'fr' })), 'user.country', /write "FR", upper case/);
-		hasError(validate(withUser({ language: 'en-US' })), 'user.language', /write "en"/);
+	});
+
+	test('user.language: a two-letter code goes as it is; any other is sent with a warning', () => {
+		// The pages name a fixed list but not its form: en-US or eng may be what Rimdian takes.
+		for (const language of ['en', 'fr', 'zh', '', null]) {
+			const result = validate(withUser({ language }));
+			valueOf(result);
+			assert.equal((result as { warnings?: string[] }).warnings, undefined);
+		}
+		hasWarning(validate(withUser({ language: 'en-US' })), 'user.language', /"en-US" is not a two-letter ISO 639-1 code; "en" is: sent as it is/);
+		for (const language of ['EN', 'eng', 'xx']) hasWarning(validate(withUser({ language })), 'user.language', /sent as it is/);
+		hasError(validate(withUser({ language: 5 })), 'user.language', /^expected a string, got number 5$/);
+	});
+
+	test('a date before 1900 is sent with a warning', () => {
+		const value = hasWarning(validate(withUser({ created_at: '1850-03-01T10:00:00Z' })), 'user.created_at', /is dated 1850, before 1900: sent as it is/);
+		assert.equal((value.user as Record<string, unknown>).created_at, '1850-03-01T10:00:00Z');
+		hasWarning(validate(withUser({ birthday_at: '0999-01-01T00:00:00Z' })), 'user.birthday_at', /is dated 0999/);
 	});
 
 	test('the zone check is cached per distinct value', () => {
@@ -355,9 +390,14 @@ describe('rimdian: money, line items and cross-field rules', () => {
 		hasError(validate(order({ subtotal_price: null })), 'order.subtotal_price', /^is required \(got null\)/);
 	});
 
-	test('currency is one Rimdian converts', () => {
-		hasError(validate(order({ currency: 'eur' })), 'order.currency', /"eur" is not accepted: expected a currency code Rimdian converts/);
-		hasError(validate(order({ currency: 'XYZ' })), 'order.currency', /XYZ/);
+	test('a currency outside the list Rimdian is known to convert is sent with a warning', () => {
+		for (const currency of ['eur', 'XYZ', 'VND', 'AED']) {
+			const value = hasWarning(validate(order({ currency })), 'order.currency', /is not among the currencies Rimdian is known to convert \(USD, EUR,.*\): sent as it is/);
+			assert.equal((value.order as Record<string, unknown>).currency, currency);
+		}
+		assert.equal((validate(order({ currency: 'EUR' })) as { warnings?: string[] }).warnings, undefined);
+		hasError(validate(order({ currency: 978 })), 'order.currency', /^expected a string, got number 978$/);
+		hasError(validate(order({ currency: '' })), 'order.currency', /^is required/);
 	});
 
 	test('line items', () => {
