@@ -9,7 +9,7 @@ import {
 } from '../../../lib/batchSender';
 import { compilePreparer } from '../../../lib/prepare';
 import type { ItemResult } from '../../../lib/results';
-import { summarize, withErrorOutputRouting } from '../../../lib/results';
+import { summarize, withErrorOutputRouting, withWarnings } from '../../../lib/results';
 import { readSendSettings, type SendSettings } from '../../../lib/settings';
 import {
 	ExecutionCancelledError,
@@ -84,6 +84,8 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	const prepare = compilePreparer(platform, settings.itemOptions, 'item');
 	const results: Array<ItemResult | undefined> = new Array(items.length);
 	const prepared: PreparedItem[] = [];
+	// Only items with remarks have an entry: most runs have none, and a large run stays small.
+	const warnings: Array<string[] | undefined> = [];
 	const startAt = Math.max(
 		1,
 		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
@@ -111,8 +113,10 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 				},
 			};
 		}
-		if (outcome.ok) prepared.push(outcome.item);
-		else results[index] = outcome.result;
+		if (outcome.ok) {
+			prepared.push(outcome.item);
+			if (outcome.item.warnings !== undefined) warnings[index] = outcome.item.warnings;
+		} else results[index] = outcome.result;
 	}
 
 	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
@@ -162,12 +166,14 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		});
 	}
 
-	const final = results.map(
-		(result) =>
+	const final = results.map((result, index) =>
+		withWarnings(
 			result ?? {
 				status: 'notSent' as const,
 				message: 'Not sent: the import stopped before this item',
 			},
+			warnings[index],
+		),
 	);
 	const summary = summarize(final, transport.stats);
 	if (fatal && !continueOnFail) {
