@@ -21,7 +21,10 @@
  *   present (null means absent); a safe integer `user_id`/`company_id` is written as its decimal
  *   string. `url` an http(s) URL, `pathname` starting with `/`, `hostname` a bare host.
  * - identify_company: keys other than event_type, company_id, source, inserted_at, metadata are
- *   dropped (the platform ignores them). Other event types keep unknown keys.
+ *   dropped (the row-validation page says the platform ignores them) and named in the warnings.
+ *   Other event types keep unknown keys: no page says they are refused or ignored.
+ * - what only an inference supports warns and is sent (docs/sources.md): an id that looks like a
+ *   placeholder (`none`, `{{user_id}}`, …), an `inserted_at` before 1900.
  *
  * The returned value is the row itself when nothing changed, else a copy (key order kept; added
  * keys last).
@@ -42,6 +45,7 @@ import {
 } from '../../lib/validation/checks';
 import { compileDateNormalizer } from '../../lib/validation/dates';
 import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
+import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
 
 export interface UserpilotValidatorOptions extends ValidatorOptions {
 	/** `source` for rows that carry none (must be one of USERPILOT_SOURCES). */
@@ -135,6 +139,8 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		output: 'iso8601',
 		now: options.now,
 		allowFuture: options.rejectFutureDates !== true,
+		// Any year ISO 8601 writes: an early one only warns (no page sets a bound).
+		minYear: 1,
 	});
 	const defaultSource = options.defaultSource === '' ? undefined : options.defaultSource;
 	if (defaultSource !== undefined && !SOURCES.has(defaultSource)) {
@@ -145,6 +151,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 	const coerce = options.coerceStrings === true;
 	const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
 	const errors = new ErrorList();
+	const warnings = new WarningList();
 	const sourceList = USERPILOT_SOURCES.join(', ');
 
 	/** Checks a required id; adds the error. */
@@ -159,8 +166,15 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		}
 		if (typeof value !== 'string') return; // reported by the string-field pass
 		const reason = placeholderReason(value);
-		if (reason !== undefined)
-			errors.add(key, reason.startsWith('is required') ? `${reason}; needed for ${why}` : reason);
+		if (reason === undefined) return;
+		// Blank is refused (the id is required); a value that only looks like a placeholder may
+		// be a real id: no page says Userpilot refuses it.
+		if (reason.startsWith('is required')) errors.add(key, `${reason}; needed for ${why}`);
+		else
+			warnings.add(
+				key,
+				`${quote(value)} looks like a placeholder, not an id: sent as it is (check the mapping)`,
+			);
 	}
 
 	/** Returns the parsed metadata, the value itself, or undefined after an error. */
@@ -214,6 +228,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', row) }] };
 		}
 		errors.reset();
+		warnings.reset();
 		let out: Record<string, unknown> | undefined;
 
 		// event_type
@@ -272,9 +287,13 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		} else {
 			const date = normalizeDate(insertedAt);
 			if (!date.ok) errors.add('inserted_at', date.reason);
-			else if (date.value !== insertedAt) {
-				if (out === undefined) out = copyRow(row, drop);
-				out.inserted_at = date.value;
+			else {
+				const early = earlyDateReason(date.value, 'Userpilot');
+				if (early !== undefined) warnings.add('inserted_at', early);
+				if (date.value !== insertedAt) {
+					if (out === undefined) out = copyRow(row, drop);
+					out.inserted_at = date.value;
+				}
 			}
 		}
 
@@ -406,26 +425,29 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			}
 		}
 
-		if (!errors.empty) return { ok: false, errors: errors.take() };
-		let value = out ?? row;
-		if (isCompany) {
-			let extra = false;
-			for (const key in value) {
-				if (!COMPANY_KEYS.has(key)) {
-					extra = true;
-					break;
-				}
-			}
-			if (extra) {
-				const kept: Record<string, unknown> = {};
-				for (const key in value) {
-					if (COMPANY_KEYS.has(key) && Object.prototype.hasOwnProperty.call(value, key))
-						kept[key] = value[key];
-				}
-				value = kept;
-			}
+		if (!errors.empty) {
+			warnings.reset();
+			return { ok: false, errors: errors.take() };
 		}
-		return { ok: true, value };
+		const value = isCompany ? companyKeys(out ?? row) : (out ?? row);
+		const said = warnings.take();
+		return said === undefined ? { ok: true, value } : { ok: true, value, warnings: said };
+	}
+
+	/** An identify_company row without the keys Userpilot ignores, each named in the warnings. */
+	function companyKeys(value: Record<string, unknown>): Record<string, unknown> {
+		let kept: Record<string, unknown> | undefined;
+		for (const key in value) {
+			if (!Object.prototype.hasOwnProperty.call(value, key) || COMPANY_KEYS.has(key)) continue;
+			warnings.add(key, 'is not taken by Userpilot for identify_company: not sent');
+			kept ??= {};
+		}
+		if (kept === undefined) return value;
+		for (const key in value) {
+			if (COMPANY_KEYS.has(key) && Object.prototype.hasOwnProperty.call(value, key))
+				kept[key] = value[key];
+		}
+		return kept;
 	}
 
 	return function validateUserpilotRow(row: unknown) {
@@ -433,6 +455,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			return validate(row);
 		} catch (error) {
 			errors.reset();
+			warnings.reset();
 			return {
 				ok: false,
 				errors: [

@@ -142,8 +142,22 @@ describe('userpilot: event types and required fields', () => {
 			hasError(validate({ ...row, user_id: null }), 'user_id', /got null/);
 			hasError(validate({ ...row, user_id: 4.2 }), 'user_id', /^expected a string, got number 4\.2/);
 			assert.equal(valueOf(validate({ ...row, user_id: 42 })).user_id, '42');
-			hasError(validate({ ...row, user_id: '{{ $json.id }}' }), 'user_id', /unresolved template/);
+			// No Userpilot page names placeholders: such an id is sent, with a warning.
+			for (const id of ['{{ $json.id }}', 'none', 'user_id']) {
+				const result = validate({ ...row, user_id: id });
+				assert.equal(valueOf(result).user_id, id);
+				assert.deepEqual((result as { warnings?: string[] }).warnings, [
+					`field "user_id" "${id}" looks like a placeholder, not an id: sent as it is (check the mapping)`,
+				]);
+			}
 		}
+	});
+
+	test('an inserted_at before 1900 is sent with a warning', () => {
+		const result = validate(track({ inserted_at: '1850-07-28T08:55:35Z' }));
+		assert.equal(valueOf(result).inserted_at, '1850-07-28T08:55:35Z');
+		assert.match((result as { warnings?: string[] }).warnings?.[0] ?? '', /^field "inserted_at" is dated 1850, before 1900: sent as it is/);
+		assert.equal((validate(track()) as { warnings?: string[] }).warnings, undefined);
 	});
 
 	test('company_id for identify_company', () => {
@@ -270,9 +284,15 @@ describe('userpilot: numbers, strings and identify_company', () => {
 
 	test('identify_company keeps only the keys the platform processes, in order', () => {
 		const row = { inserted_at: '2024-07-28T08:55:35.874555', user_id: 'u1', event_type: 'identify_company', hostname: 'x', company_id: 'c1', browser: 7, metadata: { a: 1 }, source: 'backend-http' };
-		const out = valueOf(validate(row));
+		const result = validate(row);
+		const out = valueOf(result);
 		assert.deepEqual(Object.keys(out), ['inserted_at', 'event_type', 'company_id', 'metadata', 'source']);
 		assert.equal(out.metadata, row.metadata);
+		assert.deepEqual((result as { warnings?: string[] }).warnings, [
+			'field "user_id" is not taken by Userpilot for identify_company: not sent',
+			'field "hostname" is not taken by Userpilot for identify_company: not sent',
+			'field "browser" is not taken by Userpilot for identify_company: not sent',
+		]);
 	});
 
 	test('other event types keep unknown keys', () => {
