@@ -34,10 +34,19 @@ function usesServiceAccount(credentials: ICredentialDataDecryptedObject): boolea
 	return credentials.rimdianAuthentication === 'serviceAccount';
 }
 
+/**
+ * A self-hosted Rimdian answers the collector and the API on two hosts (the page names
+ * collector-eu and api-eu): the API's own URL, when given, serves the token, the data log and the
+ * credential test; left empty, the collector's host serves both (the sandbox, a single proxy).
+ */
 function resolveEndpoints(credentials: ICredentialDataDecryptedObject) {
 	if (credentials.rimdianRegion === 'custom') {
-		const base = checkBaseUrl(credentials.baseUrl, credentials.allowInsecureHttp === true);
-		return { data: base, api: base };
+		const insecure = credentials.allowInsecureHttp === true;
+		const data = checkBaseUrl(credentials.baseUrl, insecure);
+		const apiUrl = credentials.rimdianApiBaseUrl;
+		const api =
+			typeof apiUrl === 'string' && apiUrl.trim() !== '' ? checkBaseUrl(apiUrl, insecure) : data;
+		return { data, api };
 	}
 	return { data: EU_COLLECTOR, api: EU_API };
 }
@@ -192,7 +201,18 @@ export const rimdian: Platform = {
 			type: 'string',
 			default: '',
 			placeholder: 'https://collector.example.com',
-			description: 'Serves both the collector (/data) and the API (/api/...) paths',
+			description:
+				'The collector (/data); it also serves the API (/api/...) unless Custom API Base URL is set',
+			displayOptions: { show: { platform: ['rimdian'], rimdianRegion: ['custom'] } },
+		},
+		{
+			displayName: 'Custom API Base URL',
+			name: 'rimdianApiBaseUrl',
+			type: 'string',
+			default: '',
+			placeholder: 'https://api.example.com',
+			description:
+				"The API's own URL when it is not the collector's (a self-hosted Rimdian has two hosts): used to sign in, read the data log and test these credentials. Empty: the Base URL.",
 			displayOptions: { show: { platform: ['rimdian'], rimdianRegion: ['custom'] } },
 		},
 		{
