@@ -1,11 +1,15 @@
 /**
  * Ayona REST source import: POST /api/v1/source/import with `X-API-KEY`.
  * Any malformed entry rejects the whole request (400, message naming the entry and the field).
+ * The page types date, name and content as strings and says no more: other keys are ignored and
+ * an empty name is an anonymous entry, unless a strict-reading switch is on
+ * (`ayonaRejectExtraFields`, `ayonaRequireName`).
  */
 import { AYONA_KEY, AYONA_SOURCE_ID } from './defaults';
 import { BodyError, type Ctx, isPlainObject, parseJson, readBody } from './http';
 
 const SOURCES = new Set([AYONA_SOURCE_ID]);
+const FIELDS = new Set(['date', 'name', 'content']);
 const DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 
 export function isAyonaDate(s: string): boolean {
@@ -74,8 +78,13 @@ export async function postImport(ctx: Ctx): Promise<void> {
 		}
 		if (e.name === undefined || e.name === null) return msg(ctx, 400, `${at}.name is required`);
 		if (typeof e.name !== 'string') return msg(ctx, 400, `${at}.name must be a string`);
+		if (core.config.ayonaRequireName && e.name.trim() === '') return msg(ctx, 400, `${at}.name must not be empty`);
 		if (e.content === undefined || e.content === null) return msg(ctx, 400, `${at}.content is required`);
 		if (typeof e.content !== 'string') return msg(ctx, 400, `${at}.content must be a string`);
+		if (core.config.ayonaRejectExtraFields) {
+			const extra = Object.keys(e).find((k) => !FIELDS.has(k));
+			if (extra !== undefined) return msg(ctx, 400, `${at}.${extra} is not a field of an entry (date, name, content)`);
+		}
 	}
 	const receivedAt = new Date().toISOString();
 	for (const e of payload as Array<Record<string, string>>) {

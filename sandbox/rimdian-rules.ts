@@ -304,13 +304,42 @@ function checkLineItems(obj: Record<string, unknown>, path: string): void {
 	}
 }
 
-function checkCurrency(obj: Record<string, unknown>, path: string): void {
+/** Currencies of Rimdian's exchange-rate list, as the package once read it (strict switch only). */
+const KNOWN_CURRENCIES = new Set(
+	'USD EUR GBP CAD AUD SGD JPY BGN CZK DKK HUF PLN RON SEK CHF ISK NOK HRK RUB TRY BRL CNY HKD IDR ILS INR KRW MXN MYR NZD PHP THB ZAR'.split(' '),
+);
+const GUESSED_PLACEHOLDERS = new Set(['none', 'nil', 'null', 'id', 'undefined']);
+
+/** The pages say only that the currency is required; the strict reading takes the known list. */
+function checkCurrency(obj: Record<string, unknown>, path: string, strict: boolean): void {
 	const c = reqString(obj, 'currency', path);
-	if (!/^[A-Z]{3}$/.test(c)) fail(`${path}.currency must be an ISO 4217 code (3 upper-case letters)`);
+	if (strict && !KNOWN_CURRENCIES.has(c)) fail(`${path}.currency ${JSON.stringify(c)} is not a currency Rimdian converts`);
+}
+
+/**
+ * The package's former inferences, played by the strict switch: ids over 255 characters,
+ * placeholder-looking user ids, a language that is not two letters, dates before 1900.
+ */
+function checkStrictValues(value: unknown, path: string): void {
+	if (Array.isArray(value)) {
+		value.forEach((v, i) => checkStrictValues(v, `${path}[${i}]`));
+		return;
+	}
+	if (!isObj(value)) return;
+	for (const k in value) {
+		const v = value[k];
+		const at = `${path}.${k}`;
+		if (typeof v === 'string') {
+			if ((k === 'external_id' || k.endsWith('_external_id') || k.endsWith('_id')) && v.length > 255) fail(`${at} is longer than 255 characters`);
+			if (k === 'external_id' && path === 'user' && GUESSED_PLACEHOLDERS.has(v.trim().toLowerCase())) fail(`${at} is not a valid id: ${JSON.stringify(v)}`);
+			if (k === 'language' && v !== '' && !/^[a-z]{2}$/.test(v)) fail(`${at} must be a two-letter language code: ${JSON.stringify(v)}`);
+			if (k.endsWith('_at') && /^\d{4}-/.test(v) && Number(v.slice(0, 4)) < 1900) fail(`${at} is before 1900: ${v}`);
+		} else checkStrictValues(v, at);
+	}
 }
 
 /** Validate one item (already known to be an object with a string `kind`). */
-export function checkItem(item: Record<string, unknown>, now: number, domains: ReadonlySet<string>): ItemVerdict {
+export function checkItem(item: Record<string, unknown>, now: number, domains: ReadonlySet<string>, strict = false): ItemVerdict {
 	const kind = item.kind as string;
 	const obj = item[kind];
 	let eventAt: number | null = null;
@@ -329,6 +358,7 @@ export function checkItem(item: Record<string, unknown>, now: number, domains: R
 	try {
 		if (!KNOWN_KINDS.has(kind) && !APP_KIND.test(kind)) fail(`unknown kind: ${JSON.stringify(kind)}`);
 		if (!isObj(obj)) fail(`${kind} object is required for kind "${kind}"`);
+		if (strict) for (const part of new Set([kind, 'user', 'session', 'device'])) checkStrictValues(item[part], part);
 
 		if (kind !== 'user') {
 			if (!isObj(item.user)) fail(`user object is required for kind "${kind}"`);
@@ -370,7 +400,7 @@ export function checkItem(item: Record<string, unknown>, now: number, domains: R
 				reqString(obj, 'external_id', kind);
 				checkDates(obj, kind, now, true);
 				checkDomain(obj, kind, domains, true);
-				checkCurrency(obj, kind);
+				checkCurrency(obj, kind, strict);
 				if ((item.user as Record<string, unknown>).is_authenticated !== true) {
 					fail('an order requires an authenticated user (user.is_authenticated true)');
 				}
@@ -382,7 +412,7 @@ export function checkItem(item: Record<string, unknown>, now: number, domains: R
 				reqString(obj, 'external_id', kind);
 				checkDates(obj, kind, now, true);
 				checkDomain(obj, kind, domains, true);
-				checkCurrency(obj, kind);
+				checkCurrency(obj, kind, strict);
 				checkLineItems(obj, kind);
 				break;
 			case 'postview':

@@ -413,7 +413,7 @@ function processBatch(core: Core): void {
 		const now = Math.max(Date.now(), last);
 		const fresh: RimdianRecord[] = [];
 		for (const { rec, item } of batch) {
-			const v = checkItem(item, now, DOMAINS);
+			const v = checkItem(item, now, DOMAINS, core.config.rimdianStrictValues);
 			rec.processed = true;
 			rec.has_error = v.has_error;
 			if (v.error !== undefined) {

@@ -66,6 +66,20 @@ export interface SandboxConfig {
 	keepRowsUpTo: number;
 	/** Largest Ayona payload (entries) per request; more → 413. */
 	ayonaMaxBatch: number;
+	/**
+	 * Strict reading of Ayona's object model (a closed shape): an entry with a key other than
+	 * date, name, content is refused (400). Default false: the keys are ignored.
+	 */
+	ayonaRejectExtraFields: boolean;
+	/** Strict reading of Ayona's `name` (the user is known): an empty name is refused (400). */
+	ayonaRequireName: boolean;
+	/**
+	 * Rimdian rules no page states, enforced as the package once read them (each item failing one
+	 * ends in the data log with has_error 2): a currency outside the known exchange-rate list, a
+	 * language that is not a two-letter ISO 639-1 code, an id over 255 characters, a user id of
+	 * `none`/`nil`/`null`/`id`/`undefined`, a date before 1900. Default false.
+	 */
+	rimdianStrictValues: boolean;
 	/** Fault injection on the data endpoints. */
 	faults: FaultConfig;
 	/** Log one line per request (method, path, status, ms; never headers or bodies). */
@@ -102,6 +116,9 @@ export function defaultConfig(): SandboxConfig {
 		userpilotReadKeys: [USERPILOT_READ_KEY],
 		keepRowsUpTo: 50 * 1024 * 1024,
 		ayonaMaxBatch: 1000,
+		ayonaRejectExtraFields: false,
+		ayonaRequireName: false,
+		rimdianStrictValues: false,
 		faults: noFaults(),
 		verbose: false,
 	};
@@ -163,6 +180,9 @@ const RUNTIME_KEYS = new Set([
 	'jobStepMs',
 	'userpilotMaxFileBytes',
 	'userpilotRequireSource',
+	'ayonaRejectExtraFields',
+	'ayonaRequireName',
+	'rimdianStrictValues',
 	'userpilotHoldAt',
 	'userpilotKeys',
 	'userpilotReadKeys',
@@ -210,6 +230,9 @@ export function applyConfigPatch(config: SandboxConfig, patch: unknown, startup 
 				next.ayonaMaxBatch = Math.floor(num(k, v, 1));
 				break;
 			case 'userpilotRequireSource':
+			case 'ayonaRejectExtraFields':
+			case 'ayonaRequireName':
+			case 'rimdianStrictValues':
 			case 'verbose':
 				next[k] = bool(k, v);
 				break;

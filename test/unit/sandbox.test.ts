@@ -27,6 +27,7 @@ beforeEach(async () => {
 	await sb.reset();
 	sb.configure({ jobStepMs: 15, tokenTtlSeconds: 8 * 3600, userpilotMaxFileBytes: 1024 ** 3, userpilotRequireSource: true });
 	sb.configure({ userpilotHoldAt: null, ayonaMaxBatch: 1000, userpilotKeys: [USERPILOT_KEY] });
+	sb.configure({ ayonaRejectExtraFields: false, ayonaRequireName: false, rimdianStrictValues: false });
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -485,6 +486,70 @@ test('userpilot: 413 past the size limit (declared and streamed), 400 without fi
 
 // ------------------------------------------------------------------------------------------------
 // Ayona
+
+test('ayona ignores keys other than date, name, content; ayonaRejectExtraFields refuses them', async () => {
+	const sheetRow = { row_number: 2, date: '2024-03-08 00:29:00', name: 'User 1', content: 'Feedback 1' };
+	let r = await ayona({ source_id: AYONA_SOURCE_ID, payload: [sheetRow] });
+	assert.equal(r.status, 200);
+	assert.deepEqual(Object.keys((await admin('/records/ayona')).entries[0]).sort(), ['content', 'date', 'name', 'received_at', 'source_id']);
+
+	sb.configure({ ayonaRejectExtraFields: true });
+	r = await ayona({ source_id: AYONA_SOURCE_ID, payload: [{ ...sheetRow, row_number: undefined }, sheetRow] });
+	assert.equal(r.status, 400);
+	assert.equal(((await r.json()) as any).message, 'payload[1].row_number is not a field of an entry (date, name, content)');
+	assert.equal((await admin('/records/ayona')).total, 1, 'nothing of a refused request is kept');
+});
+
+test('ayona takes an anonymous entry (empty name); ayonaRequireName refuses it', async () => {
+	const anonymous = { date: '2024-03-08 00:29:00', name: '', content: 'Feedback' };
+	let r = await ayona({ source_id: AYONA_SOURCE_ID, payload: [anonymous] });
+	assert.equal(r.status, 200);
+	sb.configure({ ayonaRequireName: true });
+	r = await ayona({ source_id: AYONA_SOURCE_ID, payload: [{ ...anonymous, name: ' ' }] });
+	assert.equal(r.status, 400);
+	assert.equal(((await r.json()) as any).message, 'payload[0].name must not be empty');
+	r = await ayona({ source_id: AYONA_SOURCE_ID, payload: [{ ...anonymous, name: 'User 1' }] });
+	assert.equal(r.status, 200);
+	assert.equal((await admin('/records/ayona')).total, 2);
+});
+
+test('rimdian processes values no page rules out; rimdianStrictValues refuses them in the data log', async () => {
+	const order = (id: string, fields: Record<string, unknown>, userFields: Record<string, unknown> = {}) => ({
+		kind: 'order',
+		order: { external_id: id, created_at: '2024-01-01T00:00:00Z', domain_id: 'web', currency: 'EUR', subtotal_price: 100, total_price: 100, ...fields },
+		user: { ...user(), ...userFields },
+	});
+	const unusual = [
+		order('o-currency', { currency: 'VND' }),
+		order('o-language', {}, { language: 'en-US' }),
+		order('o-long-id', { external_id: 'o'.repeat(300) }),
+		order('o-placeholder', {}, { external_id: 'none' }),
+		order('o-1850', { created_at: '1850-01-01T00:00:00Z' }),
+	];
+	const list = async (): Promise<any[]> => {
+		const r = await fetch(`${sb.url}/api/dataLog.list?workspace_id=${RIMDIAN_WORKSPACE}&limit=100`, { headers: { authorization: `Bearer ${RIMDIAN_TOKEN}` } });
+		return ((await r.json()) as any).data_logs;
+	};
+	assert.equal((await postData({ workspace_id: RIMDIAN_WORKSPACE, items: unusual })).status, 200);
+	await sb.settled();
+	const lenient = await list();
+	assert.equal(lenient.length, 5);
+	assert.deepEqual(lenient.map((d) => [d.error, d.has_error]), Array(5).fill([undefined, 0]));
+
+	await sb.reset();
+	sb.configure({ rimdianStrictValues: true });
+	assert.equal((await postData({ workspace_id: RIMDIAN_WORKSPACE, items: [...unusual, order('o-good', {})] })).status, 200);
+	await sb.settled();
+	const strict = await list();
+	const errorOf = (id: string) => strict.find((d) => d.item.order.external_id === id);
+	assert.match(errorOf('o-currency').error, /order\.currency "VND" is not a currency Rimdian converts/);
+	assert.match(errorOf('o-language').error, /user\.language must be a two-letter language code/);
+	assert.match(errorOf('o'.repeat(300)).error, /order\.external_id is longer than 255 characters/);
+	assert.match(errorOf('o-placeholder').error, /user\.external_id is not a valid id: "none"/);
+	assert.match(errorOf('o-1850').error, /order\.created_at is before 1900/);
+	assert.equal(strict.filter((d) => d.has_error === 2).length, 5);
+	assert.equal(errorOf('o-good').has_error, 0);
+});
 
 test('ayona accepts good payloads and rejects malformed ones', async () => {
 	const good = {
