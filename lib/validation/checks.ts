@@ -342,3 +342,17 @@ export function checkNesting(
 	if (issue.depth) return { field: path, reason: `${issue.reason} (at ${where})` };
 	return { field: where, reason: issue.reason };
 }
+
+/**
+ * Whether a nesting issue is only past the local depth guard (no page sets one) while JSON can
+ * still write the value: then it warns instead of refusing. A cycle cannot be sent at all.
+ */
+export function isOnlyDeep(value: unknown, issue: FieldError): boolean {
+	if (!issue.reason.startsWith('is nested more than')) return false;
+	try {
+		JSON.stringify(value);
+		return true;
+	} catch {
+		return false;
+	}
+}

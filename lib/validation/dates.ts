@@ -771,9 +771,7 @@ export function compileDateNormalizer(options: DateNormalizerOptions): DateNorma
 		// Milliseconds are read only by the future rule (futureReason returns at once when future
 		// dates are allowed, as they are for Userpilot by default).
 		const fracMs =
-			allowFuture || frac === ''
-				? 0
-				: +(frac.length >= 3 ? frac.slice(0, 3) : frac.padEnd(3, '0'));
+			allowFuture || frac === '' ? 0 : +(frac.length >= 3 ? frac.slice(0, 3) : frac.padEnd(3, '0'));
 		const passthrough =
 			!trimmed &&
 			(output === 'rfc3339'

@@ -47,6 +47,7 @@ import {
 	isHex,
 	isBlank,
 	isHttpUrl,
+	isOnlyDeep,
 	isRecord,
 	joinPath,
 	own,
@@ -528,10 +529,13 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			return value;
 		}
 		const low = spec.min ?? min;
+		// Prices and quantities of at least 0 are stated; other bounds are the package's reading.
+		const stated = spec.rule === 'cents' || spec.key === 'quantity';
 		if (low !== undefined && n < low) {
-			errors.add(at(), `must be ${low} or more, got ${n}`);
+			if (stated) errors.add(at(), `must be ${low} or more, got ${n}`);
+			else warnings.add(at(), `is ${n}, below ${low}: sent as it is`);
 		} else if (spec.max !== undefined && n > spec.max) {
-			errors.add(at(), `must be between ${low ?? 0} and ${spec.max}, got ${n}`);
+			warnings.add(at(), `is ${n}, above ${spec.max}: sent as it is`);
 		}
 		return n;
 	}
@@ -587,7 +591,9 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			case 'timestampAny': {
 				const result = (spec.rule === 'timestamp' ? pastOnly : anyTime)(value);
 				if (!result.ok) {
-					errors.add(at(), result.reason);
+					// A key Rimdian does not document is a timestamp only by its name: sent as it is.
+					if (spec === OTHER_TIMESTAMP) warnings.add(at(), `${result.reason}: sent as it is`);
+					else errors.add(at(), result.reason);
 					return value;
 				}
 				const early = earlyDateReason(result.value, 'Rimdian');
@@ -893,7 +899,7 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 			const value = item[key];
 			if (typeof value === 'object' && value !== null) {
 				const issue = checkNesting(value, key, maxDepth);
-				if (issue !== undefined && !errors.hasField(issue.field))
+				if (issue !== undefined && !errors.hasField(issue.field) && !isOnlyDeep(value, issue))
 					errors.add(issue.field, issue.reason);
 			} else if (
 				typeof value === 'bigint' ||

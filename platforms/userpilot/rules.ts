@@ -37,6 +37,7 @@ import {
 	expectedGot,
 	isBlank,
 	isHttpUrl,
+	isOnlyDeep,
 	isRecord,
 	own,
 	parseNumberString,
@@ -302,7 +303,8 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		const metadata = readMetadata(metadataBefore);
 		if (metadata !== undefined) {
 			const issue = checkNesting(metadata, 'metadata', maxDepth);
-			if (issue !== undefined) errors.add(issue.field, issue.reason);
+			if (issue !== undefined && !isOnlyDeep(metadata, issue))
+				errors.add(issue.field, issue.reason);
 			else if (metadata !== metadataBefore) {
 				if (out === undefined) out = copyRow(row, drop);
 				out.metadata = metadata;
@@ -343,24 +345,24 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 			if (present(url)) {
 				if (typeof url !== 'string') errors.add('url', expectedGot('a string', url));
 				else if (!isHttpUrl(url))
-					errors.add(
+					warnings.add(
 						'url',
-						`${quote(url)} is not an http(s) URL such as https://app.example.com/home`,
+						`${quote(url)} is not an http(s) URL: sent as it is (no page states its form)`,
 					);
 			}
 			if (present(hostname)) {
 				if (typeof hostname !== 'string') errors.add('hostname', expectedGot('a string', hostname));
 				else if (!HOSTNAME_RE.test(hostname)) {
-					errors.add(
+					warnings.add(
 						'hostname',
-						`${quote(hostname)} is not a bare host name such as app.example.com (a full address goes in "url")`,
+						`${quote(hostname)} is not a bare host name such as app.example.com (a full address goes in "url"): sent as it is`,
 					);
 				}
 			}
 			if (present(pathname)) {
 				if (typeof pathname !== 'string') errors.add('pathname', expectedGot('a string', pathname));
 				else if (pathname.charCodeAt(0) !== 47)
-					errors.add('pathname', `${quote(pathname)} must start with "/"`);
+					warnings.add('pathname', `${quote(pathname)} does not start with "/": sent as it is`);
 			}
 			const webClient = source === 'web-client';
 			if (
@@ -381,7 +383,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				const value = key === 'screen_width' ? width : height;
 				if (value === undefined || value === null) continue;
 				if (typeof value === 'number' && Number.isFinite(value)) {
-					if (value < 0) errors.add(key, `must be 0 or more, got ${value}`);
+					if (value < 0) warnings.add(key, `is ${value}, below 0: sent as it is`);
 					continue;
 				}
 				if (typeof value === 'string' && coerce) {
@@ -391,13 +393,14 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 						continue;
 					}
 					const parsed = parseNumberString(value);
-					if (parsed !== undefined && parsed >= 0) {
+					if (parsed !== undefined) {
+						if (parsed < 0) warnings.add(key, `is ${parsed}, below 0: sent as it is`);
 						if (out === undefined) out = copyRow(row, drop);
 						out[key] = parsed;
 						continue;
 					}
 				}
-				errors.add(key, expectedGot('a number (pixels, 0 or more)', value));
+				errors.add(key, expectedGot('a number (pixels)', value));
 			}
 
 			// Everything else must survive JSON serialization.
@@ -406,7 +409,8 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 				const value = row[key];
 				if (typeof value === 'object' && value !== null) {
 					const issue = checkNesting(value, key, maxDepth);
-					if (issue !== undefined) errors.add(issue.field, issue.reason);
+					if (issue !== undefined && !isOnlyDeep(value, issue))
+						errors.add(issue.field, issue.reason);
 				} else if (
 					typeof value === 'bigint' ||
 					typeof value === 'function' ||

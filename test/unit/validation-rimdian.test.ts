@@ -359,7 +359,8 @@ describe('rimdian: timestamps', () => {
 		assert.deepEqual(app.app_loyalty, { external_id: 'p', created_at: '2024-01-01T00:00:00Z', app_loyalty_expires_at: '2031-01-01T00:00:00Z' });
 		const item = sample('order');
 		(item.order as Record<string, unknown>).shipped_at = '12/01/2024';
-		hasError(validate(item), 'order.shipped_at', /is ambiguous/);
+		// Only its name says it is a timestamp: sent as it is, with the reason as a warning.
+		hasWarning(validate(item), 'order.shipped_at', /is ambiguous.*: sent as it is$/);
 		(item.order as Record<string, unknown>).shipped_at = null;
 		valueOf(validate(item));
 		// Keys that only look alike are not timestamps.
@@ -448,8 +449,11 @@ describe('rimdian: money, line items and cross-field rules', () => {
 			own.status = status;
 			valueOf(validate(item));
 		}
+		// The pages say "numeric status" only: a status past the known ones is sent, with a warning.
 		own.status = 4;
-		hasError(validate(item), 'subscription_list_user.status', /^must be between 0 and 3, got 4/);
+		hasWarning(validate(item), 'subscription_list_user.status', /^field "subscription_list_user.status" is 4, above 3: sent as it is$/);
+		own.status = -1;
+		hasWarning(validate(item), 'subscription_list_user.status', /is -1, below 0: sent as it is$/);
 		own.status = 'active';
 		hasError(validate(item), 'subscription_list_user.status', /^expected an integer, got string "active"/);
 	});
@@ -518,12 +522,12 @@ describe('rimdian: CSV rows (coerceStrings)', () => {
 });
 
 describe('rimdian: free-form values, error cap, determinism, robustness', () => {
-	test('nesting is limited (cycles included) and JSON must be able to hold it', () => {
+	test('deep values are sent (no page sets a limit); cycles and what JSON cannot hold are refused', () => {
 		let deep: Record<string, unknown> = { leaf: 1 };
 		for (let i = 0; i < 12; i++) deep = { deep };
 		const item = sample('message');
 		(item.message as Record<string, unknown>).data = deep;
-		hasError(validate(item), 'message', /is nested more than 10 levels deep .*at most 10 levels are accepted \(at message\.data\.deep/);
+		assert.equal((valueOf(validate(item)).message as Record<string, unknown>).data, deep);
 		const cyclic: Record<string, unknown> = { a: 1 };
 		cyclic.self = cyclic;
 		(item.message as Record<string, unknown>).data = cyclic;
@@ -531,7 +535,7 @@ describe('rimdian: free-form values, error cap, determinism, robustness', () => 
 		const app = { kind: 'app_x', app_x: { big: 10n, nan: Number.NaN } };
 		hasError(validate(app), 'app_x.big', /holds a bigint \(10n\), which JSON cannot represent/);
 		valueOf(validator({ maxDepth: 2 })({ kind: 'app_x', app_x: { a: { b: 1 } } }));
-		hasError(validator({ maxDepth: 2 })({ kind: 'app_x', app_x: { a: { b: { c: 1 } } } }), 'app_x', /more than 2 levels/);
+		valueOf(validator({ maxDepth: 2 })({ kind: 'app_x', app_x: { a: { b: { c: 1 } } } }));
 	});
 
 	test('all errors of an item are given, at most 20', () => {
