@@ -592,7 +592,8 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				const result = (spec.rule === 'timestamp' ? pastOnly : anyTime)(value);
 				if (!result.ok) {
 					// A key Rimdian does not document is a timestamp only by its name: sent as it is.
-					if (spec === OTHER_TIMESTAMP) warnings.add(at(), `${result.reason}: sent as it is`);
+					if (spec === OTHER_TIMESTAMP)
+						warnings.add(at(), `${result.reason}: sent as it is (a timestamp only by its name)`);
 					else errors.add(at(), result.reason);
 					return value;
 				}
@@ -657,10 +658,13 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				return value;
 			case 'url':
 				if (expectString(value) && !isHttpUrl(value)) {
-					errors.add(
-						at(),
-						`${quote(value)} is not an http(s) URL such as https://example.com/photo.jpg`,
-					);
+					// The pages check photo_url; another URL field's form is the package's reading.
+					if (atKey === 'photo_url')
+						errors.add(
+							at(),
+							`${quote(value)} is not an http(s) URL such as https://example.com/photo.jpg`,
+						);
+					else warnings.add(at(), `${quote(value)} is not an http(s) URL: sent as it is`);
 				}
 				return value;
 			case 'country':
@@ -698,8 +702,12 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 				}
 				return value;
 			case 'deviceType':
+				// No page lists the device types: another one is sent.
 				if (expectString(value) && !DEVICE_TYPES.has(value)) {
-					errors.add(at(), `${quote(value)} is not accepted: expected ${EXPECTED.deviceType}`);
+					warnings.add(
+						at(),
+						`${quote(value)} is not one of the known device types (${[...DEVICE_TYPES].join(', ')}): sent as it is`,
+					);
 				}
 				return value;
 			case 'object':
