@@ -22,9 +22,11 @@
  * - what only an inference supports warns and is sent (docs/sources.md names each rule's source):
  *   a language outside the two-letter ISO 639-1 codes, a currency outside the list Rimdian is
  *   known to convert, an id over 255 characters, a user id that looks like a placeholder other
- *   than the ones Rimdian's code names (`user_id`, templates), a date before 1900;
- * - free-form values (message.data, app columns, any other key) must be JSON-representable and at
- *   most `maxDepth` levels deep.
+ *   than the ones Rimdian's code names (`user_id`, templates), a date before 1900, a device type
+ *   outside the known ones, a URL field other than photo_url that is not http(s), bounds other than
+ *   prices and quantities, an unreadable value of a key that is a timestamp only by its `_at` name;
+ * - free-form values (message.data, app columns, any other key) must be JSON-representable; a
+ *   value deeper than `maxDepth` is checked for cycles (refused) and otherwise sent.
  * Unknown keys are kept untouched (app_ extra columns and fields Rimdian adds over time).
  *
  * Empty strings: in an optional text-like field (email, telephone, …) Rimdian treats `""` as "not
@@ -72,7 +74,7 @@ export interface RimdianValidatorOptions extends ValidatorOptions {
 	 * the `user` object.
 	 */
 	knownKinds?: readonly string[];
-	/** Nesting limit of free-form values. Default 10. */
+	/** Depth past which a free-form value is checked for cycles (refused) before it is sent. Default 10. */
 	maxDepth?: number;
 }
 

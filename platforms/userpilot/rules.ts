@@ -13,13 +13,13 @@
  *   `rejectFutureDates` (Userpilot documents no such rule).
  * - `metadata`: missing or null becomes `{}` (as the platform does); it must be an object. With
  *   `coerceStrings` (CSV, where the column holds JSON) a string is parsed, and an empty one is `{}`.
- *   It must be JSON-representable and at most `maxDepth` levels deep.
- * - `screen_width`, `screen_height`: numbers ≥ 0 (numeric strings with `coerceStrings`; an empty
- *   CSV cell removes the key).
+ *   It must be JSON-representable; deeper than `maxDepth` it is checked for cycles, then sent.
+ * - `screen_width`, `screen_height`: numbers (numeric strings with `coerceStrings`; an empty CSV
+ *   cell removes the key); a negative one warns.
  * - the other documented fields (`url`, `hostname`, `pathname`, `country_code`, `operating_system`,
  *   `browser`, `browser_language`, `user_agent`, `device_type`, ids, `event_name`): strings when
  *   present (null means absent); a safe integer `user_id`/`company_id` is written as its decimal
- *   string. `url` an http(s) URL, `pathname` starting with `/`, `hostname` a bare host.
+ *   string. `url` not http(s), `pathname` not starting with `/`, `hostname` not a bare host: warn.
  * - identify_company: keys other than event_type, company_id, source, inserted_at, metadata are
  *   dropped (the row-validation page says the platform ignores them) and named in the warnings.
  *   Other event types keep unknown keys: no page says they are refused or ignored.
@@ -51,7 +51,7 @@ import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
 export interface UserpilotValidatorOptions extends ValidatorOptions {
 	/** `source` for rows that carry none (must be one of USERPILOT_SOURCES). */
 	defaultSource?: string;
-	/** Nesting limit of `metadata`. Default 10. */
+	/** Depth past which `metadata` is checked for cycles (refused) before it is sent. Default 10. */
 	maxDepth?: number;
 	/** Refuse `inserted_at` after now(). Default false. */
 	rejectFutureDates?: boolean;
