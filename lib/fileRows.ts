@@ -101,6 +101,7 @@ export async function* prepareRowChunks(
 					index: item.index,
 					serialized: item.serialized,
 					key: item.key,
+					warnings: item.warnings,
 					line: row.line,
 					endOffset: row.endOffset,
 					cells: row.cells,

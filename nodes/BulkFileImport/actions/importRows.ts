@@ -76,6 +76,25 @@ class Rejections {
 	}
 }
 
+/** Distinct warnings of the rows sent, each with how many rows and the first: a file repeats them. */
+class WarningTally {
+	private readonly seen = new Map<string, { rows: number; firstRow: number }>();
+
+	add(warnings: string[] | undefined, row: number): void {
+		if (warnings === undefined) return;
+		for (const warning of warnings) {
+			const entry = this.seen.get(warning);
+			if (entry) entry.rows++;
+			else if (this.seen.size < LISTED_REJECTIONS)
+				this.seen.set(warning, { rows: 1, firstRow: row });
+		}
+	}
+
+	list(): Array<{ warning: string; rows: number; firstRow: number }> {
+		return [...this.seen].map(([warning, entry]) => ({ warning, ...entry }));
+	}
+}
+
 /**
  * Rimdian and Ayona: the file is read as a stream, each row validated and serialized once,
  * and sent in batches with bounded concurrency. Workers pull rows only as fast as the platform
@@ -101,6 +120,7 @@ export async function importRows(
 		rejections.add(rejected, row.cells, readResult.columns, invalid);
 
 	let rowsRead = 0;
+	const warnings = new WarningTally();
 
 	if (stopOnInvalid) {
 		// One streamed pass to check every row; nothing is sent unless all pass.
@@ -175,6 +195,7 @@ export async function importRows(
 		const row = item as PreparedRow;
 		if (result.status === 'accepted') {
 			accepted++;
+			warnings.add(item.warnings, row.index + 1);
 			if (result.possiblyDuplicated) possiblyDuplicated.add(row.index + 1);
 			return;
 		}
@@ -244,6 +265,8 @@ export async function importRows(
 					}
 				: {}),
 			...(skipped > 0 ? { skippedBeforeStartRow: skipped } : {}),
+			// What was sent with a remark (a column left out, a value taken on trust), once each.
+			...(warnings.list().length > 0 ? { warnings: warnings.list() } : {}),
 			...(resumeFromRow !== undefined ? { resumeFromRow } : {}),
 			requests: transport.stats.requests,
 			retries: transport.stats.retries,
