@@ -23,7 +23,8 @@ export const importItemsProperties: INodeProperties[] = [
 			{
 				name: 'Use Input Fields As They Are',
 				value: 'autoMap',
-				description: "Each input item's fields are the platform item's fields",
+				description:
+					"Each input item's fields are the platform item's fields; one the platform does not take (a sheet's row_number) is left out and named in the item's warnings",
 			},
 		],
 		default: 'autoMap',
