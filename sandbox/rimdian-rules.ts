@@ -116,13 +116,15 @@ function isCountry(s: string): boolean {
 	return name !== undefined && name !== s;
 }
 
+/** A known language code in any case, with or without a region: the pages do not fix the form. */
 function isLanguage(s: string): boolean {
-	const m = /^([a-z]{2,3})(?:[-_][A-Za-z]{2,4})?$/.exec(s);
+	const m = /^([A-Za-z]{2,3})(?:[-_][A-Za-z]{2,4})?$/.exec(s);
 	if (!m) return false;
 	languageNames ??= new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
 	try {
-		const name = languageNames.of(m[1]);
-		return name !== undefined && name !== m[1];
+		const code = m[1].toLowerCase();
+		const name = languageNames.of(code);
+		return name !== undefined && name !== code;
 	} catch {
 		return false;
 	}

@@ -522,6 +522,7 @@ test('rimdian processes values no page rules out; rimdianStrictValues refuses th
 	const unusual = [
 		order('o-currency', { currency: 'VND' }),
 		order('o-language', {}, { language: 'en-US' }),
+		order('o-language-upper', {}, { language: 'EN' }),
 		order('o-long-id', { external_id: 'o'.repeat(300) }),
 		order('o-placeholder', {}, { external_id: 'none' }),
 		order('o-1850', { created_at: '1850-01-01T00:00:00Z' }),
@@ -533,8 +534,8 @@ test('rimdian processes values no page rules out; rimdianStrictValues refuses th
 	assert.equal((await postData({ workspace_id: RIMDIAN_WORKSPACE, items: unusual })).status, 200);
 	await sb.settled();
 	const lenient = await list();
-	assert.equal(lenient.length, 5);
-	assert.deepEqual(lenient.map((d) => [d.error, d.has_error]), Array(5).fill([undefined, 0]));
+	assert.equal(lenient.length, 6);
+	assert.deepEqual(lenient.map((d) => [d.error, d.has_error]), Array(6).fill([undefined, 0]));
 
 	await sb.reset();
 	sb.configure({ rimdianStrictValues: true });
@@ -547,7 +548,8 @@ test('rimdian processes values no page rules out; rimdianStrictValues refuses th
 	assert.match(errorOf('o'.repeat(300)).error, /order\.external_id is longer than 255 characters/);
 	assert.match(errorOf('o-placeholder').error, /user\.external_id is not a valid id: "none"/);
 	assert.match(errorOf('o-1850').error, /order\.created_at is before 1900/);
-	assert.equal(strict.filter((d) => d.has_error === 2).length, 5);
+	assert.match(errorOf('o-language-upper').error, /user\.language must be a two-letter language code: "EN"/);
+	assert.equal(strict.filter((d) => d.has_error === 2).length, 6);
 	assert.equal(errorOf('o-good').has_error, 0);
 });
 
