@@ -1,9 +1,11 @@
 /**
  * A deterministic corpus of date values and Userpilot rows, and what the validation module made
  * of each (results serialized with key order, and whether the row itself was returned), digested
- * in groups. The digests in fixtures/golden-validation.json were written by the code as it was
- * before the validator and date fast paths (commit "Golden digests of date and Userpilot
- * results"): any change of result, reason text, key order or identity shows as a changed group.
+ * in groups. The digests in fixtures/golden-validation.json were first written by the code as it
+ * was before the validator and date fast paths (commit "Golden digests of date and Userpilot
+ * results"), and rewritten only where results changed on purpose (the fixture's commits say why,
+ * e.g. rules no page states turned into warnings): any other change of result, reason text, key
+ * order or identity shows as a changed group.
  *
  *   GOLDEN_WRITE=1 node --import tsx --test test/unit/golden.test.ts   (rewrites the digests)
  *   GOLDEN_DUMP=<dir> …                                                 (writes every result, to diff two commits)
