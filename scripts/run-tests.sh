@@ -11,7 +11,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 timings="$(mktemp)"
-trap 'rm -f "$timings"' EXIT
+checks_done="$(mktemp)" # the checks' exit status, once they have ended
+trap 'rm -f "$timings" "$checks_done"' EXIT
 
 # Runs one step, prints its outcome and appends "lane<TAB>name<TAB>seconds<TAB>status" to $timings.
 step() { # lane, name, command...
@@ -34,9 +35,12 @@ lane_n8n1() {
     step n8n1 "browser (n8n 1.x)" npm run -s test:browser &&
     step n8n1 "pack install (n8n 1.x)" npm run -s test:pack
 }
+# Its install starts with the checks; its suites wait for them (they need the build).
 lane_n8n2() {
-  step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh &&
-    step n8n2 "e2e suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
+  step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh || return
+  while [ ! -s "$checks_done" ]; do sleep 1; done
+  [ "$(cat "$checks_done")" = 0 ] || return 1
+  step n8n2 "e2e suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
     step n8n2 "browser (n8n 2.x)" npm run -s test:browser:n8n2
 }
 prefixed() { # lane function: its lines, prefixed, as they come
@@ -50,25 +54,36 @@ print_timings() {
   awk -F '\t' '{ printf "   %-6s %-40s %8s s%s\n", $1, $2, $3, ($4 == 0 ? "" : "  FAILED") }' "$timings"
 }
 
-status=0
-step checks "debian packages (redis-server, chromium)" bash scripts/ensure-debian-packages.sh redis-server chromium &&
+checks() {
   step checks lint npm run -s lint &&
-  step checks typecheck npm run -s typecheck &&
-  step checks build npm run -s build &&
-  step checks "unit tests" npm run -s test:unit || status=$?
+    step checks typecheck npm run -s typecheck &&
+    step checks build npm run -s build &&
+    step checks "unit tests" npm run -s test:unit
+}
 
-if [ "$status" -eq 0 ]; then
-  if [ -n "${SERIAL:-}" ]; then
+status=0
+# apt-get takes a lock: the Debian packages come before anything runs side by side.
+step checks "debian packages (redis-server, chromium)" bash scripts/ensure-debian-packages.sh redis-server chromium || status=$?
+if [ "$status" -ne 0 ]; then
+  print_timings
+  exit "$status"
+fi
+if [ -n "${SERIAL:-}" ]; then
+  checks || status=$?
+  echo "$status" >"$checks_done"
+  if [ "$status" -eq 0 ]; then
     prefixed lane_n8n1 || status=$?
     prefixed lane_n8n2 || status=$?
-  else
-    prefixed lane_n8n1 &
-    pid1=$!
-    prefixed lane_n8n2 &
-    pid2=$!
-    wait "$pid1" || status=$?
-    wait "$pid2" || status=$?
   fi
+else
+  prefixed lane_n8n2 &
+  pid2=$!
+  checks || status=$?
+  echo "$status" >"$checks_done"
+  if [ "$status" -eq 0 ]; then
+    prefixed lane_n8n1 || status=$?
+  fi
+  wait "$pid2" || status=$?
 fi
 print_timings
 exit "$status"
