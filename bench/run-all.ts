@@ -2,7 +2,7 @@
  * npm run bench — every benchmark, one after the other, each in its own process (output passed
  * through), then their summary lines together. Exits non-zero if any failed.
  * BENCH_ONLY=upload,items runs some of them. Size knobs (BENCH_ROWS, BENCH_ITEMS, …) reach every
- * benchmark, so set them only when running one (see README, Performance).
+ * benchmark, so set them only when running one (see docs/performance.md).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -638,12 +638,12 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 	let server: { child: ChildProcess; exited: Promise<void> } | undefined;
 	let disposed = false;
 
-	const spawnN8n = (args: string[], extraEnv: Record<string, string> = {}) => {
+	const spawnN8n = (args: string[], extraEnv: Record<string, string> = {}, stdout: 'pipe' | number = 'pipe') => {
 		if (disposed) throw new Error('this n8n instance was disposed');
 		const child = spawn(nodeBin, [n8nBin, ...args], {
 			cwd: userFolder, // n8n reads a .env from its working directory
 			env: { ...env, ...extraEnv },
-			stdio: ['ignore', 'pipe', 'pipe'],
+			stdio: ['ignore', stdout, 'pipe'],
 		});
 		running.add(child);
 		child.once('exit', () => running.delete(child));
@@ -658,15 +658,18 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 
 	const run = async (args: string[], runOptions: ExecuteOptions = {}): Promise<CommandResult> => {
 		const started = process.hrtime.bigint();
-		const child = spawnN8n(args, { ...(await brokerEnv()), ...(runOptions.env ?? {}) });
-		const stdout: string[] = [];
+		// stdout goes to a file, not a pipe: n8n exits as soon as it has written the execution's JSON,
+		// and under load a pipe's reader lagged and the end of a large JSON was lost (exit code 0).
+		const stdoutFile = path.join(userFolder, `stdout-${randomBytes(6).toString('hex')}.txt`);
+		const stdoutFd = fs.openSync(stdoutFile, 'w');
+		let child: ChildProcess;
+		try {
+			child = spawnN8n(args, { ...(await brokerEnv()), ...(runOptions.env ?? {}) }, stdoutFd);
+		} finally {
+			fs.closeSync(stdoutFd);
+		}
 		const stderr: string[] = [];
-		child.stdout?.setEncoding('utf8');
 		child.stderr?.setEncoding('utf8');
-		child.stdout?.on('data', (chunk: string) => {
-			stdout.push(chunk);
-			logChunks.push(chunk);
-		});
 		child.stderr?.on('data', (chunk: string) => {
 			stderr.push(chunk);
 			logChunks.push(chunk);
@@ -683,8 +686,11 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 			child.once('close', (code, sig) => resolve([code, sig]));
 		}).finally(() => clearTimeout(timer));
 		const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+		const stdout = await fsp.readFile(stdoutFile, 'utf8');
+		await fsp.rm(stdoutFile, { force: true });
+		logChunks.push(stdout);
 		if (timedOut) logChunks.push(`\n[harness] n8n ${args[0]} killed after ${timeoutMs} ms\n`);
-		return { args, stdout: stdout.join(''), stderr: stderr.join(''), exitCode, signal, timedOut, wallMs };
+		return { args, stdout, stderr: stderr.join(''), exitCode, signal, timedOut, wallMs };
 	};
 
 	const runOrThrow = async (args: string[], what: string): Promise<CommandResult> => {

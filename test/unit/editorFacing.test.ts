@@ -1,8 +1,10 @@
 /**
  * What the n8n editor shows of the package, checked on the descriptions themselves: every node
  * has a subtitle and light and dark icons; every field says what it is for; option names are in
- * Title Case and sorted; the codex files give the nodes panel aliases and subcategories; the
- * credential test's messages against the sandbox (real HTTP) read well.
+ * Title Case and sorted; the codex files give the nodes panel aliases and
+ * categories (no subcategories: newer n8n lint refuses them, rule no-codex-subcategories); the
+ * credential test's messages against the sandbox (real HTTP) read well; the credential's and the
+ * codex files' documentation links name a heading README.md has.
  *   node --import tsx --test test/unit/editorFacing.test.ts
  */
 import assert from 'node:assert/strict';
@@ -77,7 +79,7 @@ describe('each node in the editor', () => {
 			}
 		});
 
-		test(`${description.displayName}: the codex gives aliases and subcategories`, () => {
+		test(`${description.displayName}: the codex gives aliases and categories, no subcategories`, () => {
 			const codex = JSON.parse(fs.readFileSync(path.join(ROOT, 'nodes', folder, `${folder}.node.json`), 'utf8')) as {
 				node: string;
 				categories: string[];
@@ -89,10 +91,8 @@ describe('each node in the editor', () => {
 			for (const word of ['rimdian', 'userpilot', 'import']) assert.ok(alias.includes(word), `alias "${word}"`);
 			if (folder !== 'JobStatusTrigger') assert.ok(alias.includes('ayona'), 'alias "ayona"');
 			if (folder === 'BulkFileImport') for (const word of ['csv', 'ndjson']) assert.ok(alias.includes(word), `alias "${word}"`);
-			assert.ok(codex.subcategories && Object.keys(codex.subcategories).length > 0, 'subcategories');
-			for (const category of Object.keys(codex.subcategories)) {
-				assert.ok(codex.categories.includes(category), `subcategory key "${category}" is one of the categories`);
-			}
+			assert.ok(codex.categories.length > 0, 'categories');
+			assert.equal(codex.subcategories, undefined, 'no subcategories (n8n lint rule no-codex-subcategories)');
 		});
 	}
 });
@@ -188,5 +188,55 @@ describe('the credential test against the sandbox (real HTTP)', () => {
 			assert.equal(result.message.match(/refused/gi)?.length, 1, result.message);
 			assert.ok(!result.message.includes('wrong-key-unit'), 'the key is not echoed');
 		}
+	});
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to '-'; repeats get -1, -2… */
+function readmeAnchors(markdown: string): Set<string> {
+	const anchors = new Set<string>();
+	const seen = new Map<string, number>();
+	let fenced = false;
+	for (const line of markdown.split('\n')) {
+		if (/^\s*```/.test(line)) fenced = !fenced;
+		const heading = !fenced && /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+		if (!heading) continue;
+		const slug = heading[1]
+			.toLowerCase()
+			.replace(/[^\p{L}\p{N}\s_-]/gu, '')
+			.replace(/\s/g, '-');
+		const count = seen.get(slug) ?? 0;
+		seen.set(slug, count + 1);
+		anchors.add(count === 0 ? slug : `${slug}-${count}`);
+	}
+	return anchors;
+}
+
+describe('documentation links', () => {
+	const REPO_URL = 'https://github.com/n8n-nodes-data-import/n8n-nodes-data-import';
+	const links: Array<{ from: string; url: string }> = [
+		{ from: 'credential documentationUrl', url: credentials.documentationUrl },
+		...NODES.flatMap(({ folder }) => {
+			const codex = JSON.parse(fs.readFileSync(path.join(ROOT, 'nodes', folder, `${folder}.node.json`), 'utf8')) as {
+				resources?: Record<string, Array<{ url: string }>>;
+			};
+			return Object.entries(codex.resources ?? {}).flatMap(([kind, entries]) =>
+				entries.map(({ url }) => ({ from: `${folder} codex ${kind}`, url })),
+			);
+		}),
+	];
+
+	test('the helper computes GitHub anchors', () => {
+		const anchors = readmeAnchors('# A title\n## Credentials\n## Install in n8n\n```\n## not a heading\n```\n## 1,000,000 items\n## Credentials\n');
+		assert.deepEqual([...anchors], ['a-title', 'credentials', 'install-in-n8n', '1000000-items', 'credentials-1']);
+	});
+
+	test('the credential and every codex file link to the README, at a heading it has', () => {
+		const anchors = readmeAnchors(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+		assert.ok(links.length >= 1 + 2 * NODES.length, 'a credential link and two links per codex');
+		const broken = links.filter(({ url }) => {
+			const [page, anchor] = url.split('#');
+			return page !== REPO_URL || !anchor || !anchors.has(anchor);
+		});
+		assert.deepEqual(broken, [], `README anchors: ${[...anchors].join(', ')}`);
 	});
 });

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `npm test` after bootstrap: the checks, then the suites of the two n8n lines side by side.
+#
+# The suites spend much of their time waiting (n8n starting, the 2.x trigger's once-a-minute
+# polls, installs on the network), so the n8n 1.x suites and the n8n 2.x lane (its install, then
+# its suites) run at once, one a core: each lane's lines are prefixed with its name, and each
+# step's time is printed at the end. A failing step fails the run after both lanes have ended.
+#   SERIAL=1 npm test   runs the lanes one after the other (for a quiet timing of each step).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+timings="$(mktemp)"
+checks_done="$(mktemp)" # the checks' exit status, once they have ended
+trap 'rm -f "$timings" "$checks_done"' EXIT
+
+# Runs one step, prints its outcome and appends "lane<TAB>name<TAB>seconds<TAB>status" to $timings.
+step() { # lane, name, command...
+  local lane="$1" name="$2" start status=0
+  shift 2
+  start=$(date +%s.%N)
+  echo "== [$lane] $name"
+  "$@" || status=$?
+  local seconds
+  seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  printf '%s\t%s\t%s\t%s\n' "$lane" "$name" "$seconds" "$status" >>"$timings"
+  echo "== [$lane] $name: $([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)") in $seconds s"
+  return "$status"
+}
+
+# A lane stops at its first failing step (later steps would fail for the same reason).
+lane_n8n1() {
+  step n8n1 "e2e suites (n8n 1.x)" npm run -s test:e2e &&
+    step n8n1 "queue mode (n8n 1.x)" npm run -s test:queue &&
+    step n8n1 "browser (n8n 1.x)" npm run -s test:browser &&
+    step n8n1 "pack install (n8n 1.x)" npm run -s test:pack
+}
+# Its install starts with the checks; its suites wait for them (they need the build).
+lane_n8n2() {
+  step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh || return
+  while [ ! -s "$checks_done" ]; do sleep 1; done
+  [ "$(cat "$checks_done")" = 0 ] || return 1
+  step n8n2 "e2e suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
+    step n8n2 "browser (n8n 2.x)" npm run -s test:browser:n8n2
+}
+prefixed() { # lane function: its lines, prefixed, as they come
+  "$1" 2>&1 | sed -u "s/^/[${1#lane_}] /"
+  return "${PIPESTATUS[0]}"
+}
+
+print_timings() {
+  echo
+  echo "== test timings (seconds; the two lanes ran $([ -n "${SERIAL:-}" ] && echo 'one after the other' || echo 'at once'))"
+  awk -F '\t' '{ printf "   %-6s %-40s %8s s%s\n", $1, $2, $3, ($4 == 0 ? "" : "  FAILED") }' "$timings"
+}
+
+checks() {
+  step checks lint npm run -s lint &&
+    step checks typecheck npm run -s typecheck &&
+    step checks build npm run -s build &&
+    step checks "unit tests" npm run -s test:unit
+}
+
+status=0
+# apt-get takes a lock: the Debian packages come before anything runs side by side.
+step checks "debian packages (redis-server, chromium)" bash scripts/ensure-debian-packages.sh redis-server chromium || status=$?
+if [ "$status" -ne 0 ]; then
+  print_timings
+  exit "$status"
+fi
+if [ -n "${SERIAL:-}" ]; then
+  checks || status=$?
+  echo "$status" >"$checks_done"
+  if [ "$status" -eq 0 ]; then
+    prefixed lane_n8n1 || status=$?
+    prefixed lane_n8n2 || status=$?
+  fi
+else
+  prefixed lane_n8n2 &
+  pid2=$!
+  checks || status=$?
+  echo "$status" >"$checks_done"
+  if [ "$status" -eq 0 ]; then
+    prefixed lane_n8n1 || status=$?
+  fi
+  wait "$pid2" || status=$?
+fi
+print_timings
+exit "$status"
