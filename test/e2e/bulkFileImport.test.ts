@@ -154,7 +154,7 @@ test('while a job runs, "fail at once" stops with the 409', async () => {
 	const result = await run('bulkBusyFail');
 	sandbox.configure({ userpilotHoldAt: null });
 	assert.equal(result.status, 'error');
-	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /already has an import job in progress \(409\)/);
+	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /because a job is in progress \(409\)/);
 });
 
 test('while a job runs, "wait" waits for it to end and then imports', async () => {
