@@ -20,6 +20,7 @@ import {
 	applyConfigPatch,
 	defaultConfig,
 	type FaultConfig,
+	type ReadingsConfig,
 	defaultReadings,
 	noFaults,
 	type SandboxConfig,
@@ -28,7 +29,7 @@ import {
 } from './state';
 import * as userpilot from './userpilot';
 
-export type { FaultConfig, SandboxConfig, SandboxStats } from './state';
+export type { FaultConfig, ReadingsConfig, SandboxConfig, SandboxStats } from './state';
 export { SandboxState } from './state';
 export {
 	AYONA_KEY,
@@ -48,7 +49,12 @@ export { ConfigError } from './state';
 export const HOST = '127.0.0.1';
 
 /** Options of startSandbox: any config field; `faults` may be partial. */
-export type SandboxOptions = Partial<Omit<SandboxConfig, 'faults'>> & { faults?: Partial<FaultConfig> };
+export type SandboxOptions = Partial<Omit<SandboxConfig, 'faults' | 'readings'>> & {
+	faults?: Partial<FaultConfig>;
+	readings?: Partial<Omit<ReadingsConfig, 'processedThen502'>> & {
+		processedThen502?: Partial<ReadingsConfig['processedThen502']>;
+	};
+};
 
 export interface Sandbox {
 	/** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
