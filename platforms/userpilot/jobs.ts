@@ -271,7 +271,8 @@ export function readJobWaitOptions(
 ): UploadOptions & { waitForCompletion: boolean } {
 	return {
 		pollMs: Math.max(100, ((options.pollIntervalSeconds as number) ?? 2) * 1000),
-		timeoutMs: Math.max(1, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
+		// The editor asks for whole minutes; a workflow's JSON may give less (the tests do).
+		timeoutMs: Math.max(0.01, (options.waitTimeoutMinutes as number) ?? 60) * 60_000,
 		signal,
 		whenJobRunning: options.whenJobRunning === 'fail' ? 'fail' : 'wait',
 		waitForCompletion: (options.waitForCompletion as boolean | undefined) ?? true,
