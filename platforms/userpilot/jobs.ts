@@ -173,11 +173,6 @@ export async function getJob(
 	);
 }
 
-/** Rows are in from pending_refresh on: Userpilot only refreshes its analytics after that. */
-export function hasLanded(status: unknown): boolean {
-	return status === 'completed' || status === 'pending_refresh';
-}
-
 /** `total_rows` as a number: the OpenAPI types it as a string, the page's examples as a number. */
 export function rowsOf(job: { total_rows?: unknown }): number | undefined {
 	const value = job.total_rows;
