@@ -198,7 +198,7 @@ export async function waitForJob(
 		if (Date.now() > deadline) {
 			if (current.status === 'pending_refresh') return current;
 			throw new PlatformRequestError(
-				`Userpilot job ${current.job_id} is still "${current.status}" after ${Math.round(options.timeoutMs / 60000)} min of waiting`,
+				`Userpilot job ${current.job_id} is still "${current.status}" after ${duration(options.timeoutMs)} of waiting`,
 				undefined,
 				0,
 				true,
@@ -210,6 +210,11 @@ export async function waitForJob(
 		options.onPoll?.(current);
 	}
 	return current;
+}
+
+/** A wait as people read it: seconds under two minutes, whole minutes above. */
+function duration(ms: number): string {
+	return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 /** Import jobs of this token still in progress, as the job list shows them. */

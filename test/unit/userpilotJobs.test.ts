@@ -113,7 +113,7 @@ test('waitForJob: a job still pending_refresh when the wait runs out has landed 
 	const stuck = fakeUserpilot(() => ({ status: 200, body: job('j1', { status: 'processing' }) }));
 	await assert.rejects(
 		waitForJob(stuck.transport, job('j1', { status: 'processing' }), { pollMs: 5, timeoutMs: 30 }),
-		/still "processing"/,
+		/still "processing" after 0 s of waiting/,
 	);
 });
 
