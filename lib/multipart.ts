@@ -6,6 +6,8 @@ export interface MultipartFile {
 	contentType: string;
 	/** Total bytes of the body, when the file's size is known. */
 	length?: number;
+	/** Bytes of the file alone (what a platform reports as the file's size), when known. */
+	fileSize?: number;
 	/** A fresh body for each attempt (a stream can be read once). */
 	body(): Readable | Buffer;
 }
@@ -31,6 +33,7 @@ export function multipartFile(
 	return {
 		contentType: `multipart/form-data; boundary=${boundary}`,
 		length: size === undefined ? undefined : head.length + size + tail.length,
+		fileSize: size,
 		body() {
 			if (Buffer.isBuffer(content)) return Buffer.concat([head, content, tail]);
 			const stream = content();

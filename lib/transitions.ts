@@ -409,6 +409,12 @@ function elapsedSeconds(job: ObservedJob): number | null {
 	return start !== undefined && end !== undefined ? Math.round((end - start) / 1000) : null;
 }
 
+/** `total_rows` as a number: a string in Userpilot's OpenAPI, a number in its page's examples. */
+function rowCount(value: unknown): number | null {
+	const rows = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+	return typeof rows === 'number' && Number.isFinite(rows) ? rows : null;
+}
+
 /** The output item of one emission: the job's own fields, then what the trigger adds. */
 export function emissionJson(emission: JobEmission): Record<string, unknown> {
 	const job = emission.job;
@@ -417,7 +423,7 @@ export function emissionJson(emission: JobEmission): Record<string, unknown> {
 		transition: emission.transition,
 		previous_status: emission.previousStatus,
 		elapsed_time: elapsedSeconds(job),
-		total_rows: typeof job.total_rows === 'number' ? job.total_rows : null,
+		total_rows: rowCount(job.total_rows),
 		reason_for_failure: Array.isArray(job.reason_for_failure) ? job.reason_for_failure : [],
 	};
 }

@@ -203,7 +203,9 @@ export class PlatformTransport {
 	/**
 	 * `options` may be a factory, for bodies (streams) that must be made anew for each attempt.
 	 * `beforeRetry` runs before a re-send that follows a possibly delivered attempt: it may find
-	 * that the first attempt did land, and return its result instead of sending again.
+	 * that the first attempt did land, and return its result instead of sending again (or throw
+	 * when it cannot tell). With it, a 5xx counts as possibly delivered too: a gateway may answer
+	 * 502 after the platform acted, and only a caller that can look up what landed can tell.
 	 */
 	async request(
 		options: IHttpRequestOptions | (() => IHttpRequestOptions),
@@ -237,20 +239,17 @@ export class PlatformTransport {
 				outcome = this.classify(error, label);
 			}
 			if (outcome instanceof AuthenticationRefused) {
-				// Sent again in n8n's throwing mode: only then does n8n renew an expired token
-				// (preAuthentication) and retry once by itself.
-				try {
-					const response = await this.send(attempt, true);
+				const again = await this.resendAfter401(options, attempt, label);
+				if ('statusCode' in again) {
 					return {
-						status: response.statusCode,
-						body: response.body,
-						headers: response.headers,
+						status: again.statusCode,
+						body: again.body,
+						headers: again.headers,
 						retries,
 						possiblyDuplicated,
 					};
-				} catch (error) {
-					outcome = this.classify(error, label);
 				}
+				outcome = again;
 			}
 			if (outcome instanceof Error) {
 				if (outcome instanceof PlatformRequestError) {
@@ -265,7 +264,8 @@ export class PlatformTransport {
 				throw outcome;
 			}
 			const failure = outcome;
-			possiblyDuplicated ||= failure.maybeDelivered;
+			possiblyDuplicated ||=
+				failure.maybeDelivered || (beforeRetry !== undefined && isServerError(failure.status));
 			if (retries >= this.policy.maxRetries) {
 				throw new PlatformRequestError(
 					`${failure.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`,
@@ -286,6 +286,32 @@ export class PlatformTransport {
 			);
 			await pause(wait, this.signal);
 		}
+	}
+
+	/**
+	 * One more attempt after a 401. In n8n's throwing mode n8n renews an expired token
+	 * (preAuthentication) and retries once by itself, with the same request object. A platform
+	 * without renewal gets one plain re-send instead, so that n8n never re-sends a body from a
+	 * stream it already read.
+	 */
+	private async resendAfter401(
+		options: IHttpRequestOptions | (() => IHttpRequestOptions),
+		used: IHttpRequestOptions,
+		label: string,
+	): Promise<RawResponse | RetryableFailure | Error> {
+		const again = freshAttempt(options, used, label);
+		const renews = this.platform.preAuthenticate !== undefined;
+		let response: RawResponse;
+		try {
+			response = await this.send(again, renews);
+		} catch (error) {
+			return this.classify(error, label);
+		}
+		if (response.statusCode >= 200 && response.statusCode < 300) return response;
+		const answer = this.classifyAnswer(response);
+		return answer instanceof AuthenticationRefused
+			? new PlatformRequestError(answer.message, 401, 0, false, false)
+			: answer;
 	}
 
 	/**
@@ -379,6 +405,33 @@ export class PlatformTransport {
 		const text = root?.message ?? (error as Error)?.message ?? String(error);
 		return new PlatformRequestError(`${label}: ${text}`, undefined, 0, false, false);
 	}
+}
+
+function isServerError(status: number | undefined): boolean {
+	return status !== undefined && status >= 500;
+}
+
+/**
+ * The request for one more attempt: made anew by the factory, or the same one when its body can
+ * be sent again. A stream already read would go out empty or cut: refused instead.
+ */
+function freshAttempt(
+	options: IHttpRequestOptions | (() => IHttpRequestOptions),
+	used: IHttpRequestOptions,
+	label: string,
+): IHttpRequestOptions {
+	if (typeof options === 'function') return options();
+	const body = used.body as { readableDidRead?: boolean; readableEnded?: boolean } | undefined;
+	if (body && (body.readableDidRead === true || body.readableEnded === true)) {
+		throw new PlatformRequestError(
+			`${label}: the platform refused the credentials (401) after the body was sent, and that body cannot be sent again; run the node again`,
+			401,
+			0,
+			false,
+			false,
+		);
+	}
+	return used;
 }
 
 interface RawResponse {

@@ -34,6 +34,11 @@ export class Ctx {
 	delayMs = 0;
 	/** Answer with `Connection: close` and destroy the socket once the answer is flushed. */
 	closeAfter = false;
+	/**
+	 * Reading "processed, then 502": called instead of a success answer; true when it answered
+	 * in its place.
+	 */
+	replaceSuccess: (() => boolean) | null = null;
 	/** The client sent `Expect: 100-continue` and waits for `100 Continue` before the body. */
 	expectContinue = false;
 	private continued = false;
@@ -70,6 +75,9 @@ export class Ctx {
 
 	send(status: number, body: string | Buffer, contentType: string, headers?: Record<string, string | number>): void {
 		if (this.answered) return;
+		const replace = this.replaceSuccess;
+		this.replaceSuccess = null;
+		if (replace !== null && status >= 200 && status < 300 && replace()) return;
 		this.answered = true;
 		if (this.delayMs > 0) {
 			this.core.later(this.delayMs, () => this.write(status, body, contentType, headers));

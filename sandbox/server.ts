@@ -20,6 +20,8 @@ import {
 	applyConfigPatch,
 	defaultConfig,
 	type FaultConfig,
+	type ReadingsConfig,
+	defaultReadings,
 	noFaults,
 	type SandboxConfig,
 	SandboxState,
@@ -27,7 +29,7 @@ import {
 } from './state';
 import * as userpilot from './userpilot';
 
-export type { FaultConfig, SandboxConfig, SandboxStats } from './state';
+export type { FaultConfig, ReadingsConfig, SandboxConfig, SandboxStats } from './state';
 export { SandboxState } from './state';
 export {
 	AYONA_KEY,
@@ -47,7 +49,12 @@ export { ConfigError } from './state';
 export const HOST = '127.0.0.1';
 
 /** Options of startSandbox: any config field; `faults` may be partial. */
-export type SandboxOptions = Partial<Omit<SandboxConfig, 'faults'>> & { faults?: Partial<FaultConfig> };
+export type SandboxOptions = Partial<Omit<SandboxConfig, 'faults' | 'readings'>> & {
+	faults?: Partial<FaultConfig>;
+	readings?: Partial<Omit<ReadingsConfig, 'processedThen502'>> & {
+		processedThen502?: Partial<ReadingsConfig['processedThen502']>;
+	};
+};
 
 export interface Sandbox {
 	/** Base URL, e.g. http://127.0.0.1:8787 (no trailing slash). */
@@ -125,6 +132,19 @@ function injectFault(ctx: Ctx, status: number, retryAfter: number): void {
 	return platformError(ctx, status, 'Internal error (injected)');
 }
 
+/** Reading "processed, then 502": the request was handled (stored); a gateway loses the answer. */
+function answer502AfterProcessing(ctx: Ctx): boolean {
+	const platform = ctx.platform;
+	if (platform !== 'userpilot' && platform !== 'rimdian' && platform !== 'ayona') return false;
+	const counts = ctx.core.config.readings.processedThen502;
+	if (counts[platform] <= 0) return false;
+	counts[platform]--;
+	ctx.core.state.readings.processedThen502++;
+	if (platform === 'rimdian') ctx.text(502, 'Bad Gateway');
+	else platformError(ctx, 502, 'Bad Gateway (after the request was processed)');
+	return true;
+}
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
 	const config = defaultConfig();
 	applyConfigPatch(config, options, true);
@@ -167,6 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 		await userpilot.cancelAllJobs(core);
 		state.clear();
 		config.faults = noFaults();
+		config.readings = defaultReadings();
 		faults.reseed(config.faults);
 		rimdian.releaseWaiters(core);
 	};
@@ -202,6 +223,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 			userpilot.answerEarly(ctx);
 			return platformError(ctx, 405, `Method ${method} not allowed`, { allow: route.method });
 		}
+
+		if (route.method === 'POST') ctx.replaceSuccess = () => answer502AfterProcessing(ctx);
 
 		if (faults.active && faults.applies(path)) {
 			const d = faults.decide();

@@ -34,6 +34,41 @@ export interface FaultConfig {
 	paths?: string[];
 }
 
+/** Data endpoints a `processedThen502` count applies to. */
+export const READING_PLATFORMS = ['userpilot', 'rimdian', 'ayona'] as const;
+export type ReadingPlatform = (typeof READING_PLATFORMS)[number];
+
+/**
+ * Readings of the platforms' pages other than the package's own, each behind a switch, so the
+ * package can be tried against a service that answers the other way. Counts are used up one
+ * request at a time; reset() turns every reading off.
+ */
+export interface ReadingsConfig {
+	/** 'documented': only section 3's GET /api/background_jobs/:id; the `links` path answers 404. */
+	userpilotJobPath: 'both' | 'documented';
+	/** The service names each job itself (`<date>.<ext>`, as the page's examples), not the upload's name. */
+	userpilotServerFileNames: boolean;
+	/** `total_rows` as a string, as the OpenAPI types it. */
+	userpilotTotalRowsAsString: boolean;
+	/** The next this many uploads are answered 409 for an export job (which the import list does not show). */
+	userpilotExportConflicts: number;
+	/** The next this many uploads are read whole, then answered 401. */
+	userpilot401AfterBody: number;
+	/** Per platform: the next this many data requests are processed (stored), then answered 502. */
+	processedThen502: Record<ReadingPlatform, number>;
+}
+
+export function defaultReadings(): ReadingsConfig {
+	return {
+		userpilotJobPath: 'both',
+		userpilotServerFileNames: false,
+		userpilotTotalRowsAsString: false,
+		userpilotExportConflicts: 0,
+		userpilot401AfterBody: 0,
+		processedThen502: { userpilot: 0, rimdian: 0, ayona: 0 },
+	};
+}
+
 export const JOB_STATUSES = ['queued', 'validating', 'processing', 'pending_refresh', 'completed', 'failed'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -82,6 +117,8 @@ export interface SandboxConfig {
 	rimdianStrictValues: boolean;
 	/** Fault injection on the data endpoints. */
 	faults: FaultConfig;
+	/** The other readings of the pages, each off by default. */
+	readings: ReadingsConfig;
 	/** Log one line per request (method, path, status, ms; never headers or bodies). */
 	verbose: boolean;
 }
@@ -120,6 +157,7 @@ export function defaultConfig(): SandboxConfig {
 		ayonaRequireName: false,
 		rimdianStrictValues: false,
 		faults: noFaults(),
+		readings: defaultReadings(),
 		verbose: false,
 	};
 }
@@ -171,6 +209,36 @@ export function mergeFaults(base: FaultConfig, patch: unknown): FaultConfig {
 	return out;
 }
 
+function count(key: string, v: unknown): number {
+	const n = num(key, v, 0);
+	if (!Number.isInteger(n)) throw new ConfigError(`${key} must be an integer`);
+	return n;
+}
+
+/** Merge a partial readings config into `base` (validated). */
+export function mergeReadings(base: ReadingsConfig, patch: unknown): ReadingsConfig {
+	if (!isObj(patch)) throw new ConfigError('readings must be an object');
+	const out: ReadingsConfig = { ...base, processedThen502: { ...base.processedThen502 } };
+	for (const [k, v] of Object.entries(patch)) {
+		const key = `readings.${k}`;
+		if (k === 'userpilotJobPath') {
+			if (v !== 'both' && v !== 'documented') throw new ConfigError(`${key} must be 'both' or 'documented'`);
+			out.userpilotJobPath = v;
+		} else if (k === 'userpilotServerFileNames' || k === 'userpilotTotalRowsAsString') out[k] = bool(key, v);
+		else if (k === 'userpilotExportConflicts' || k === 'userpilot401AfterBody') out[k] = count(key, v);
+		else if (k === 'processedThen502') {
+			if (!isObj(v)) throw new ConfigError(`${key} must be an object`);
+			for (const [platform, n] of Object.entries(v)) {
+				if (!(READING_PLATFORMS as readonly string[]).includes(platform)) {
+					throw new ConfigError(`${key}: unknown platform ${platform} (${READING_PLATFORMS.join(', ')})`);
+				}
+				out.processedThen502[platform as ReadingPlatform] = count(`${key}.${platform}`, n);
+			}
+		} else throw new ConfigError(`unknown reading: ${k}`);
+	}
+	return out;
+}
+
 /** Settings that may change while the sandbox runs (POST /__sandbox/config). */
 const RUNTIME_KEYS = new Set([
 	'tokenTtlSeconds',
@@ -189,6 +257,7 @@ const RUNTIME_KEYS = new Set([
 	'keepRowsUpTo',
 	'ayonaMaxBatch',
 	'faults',
+	'readings',
 	'verbose',
 ]);
 
@@ -249,6 +318,9 @@ export function applyConfigPatch(config: SandboxConfig, patch: unknown, startup 
 			case 'faults':
 				next.faults = mergeFaults(config.faults, v);
 				break;
+			case 'readings':
+				next.readings = mergeReadings(config.readings, v);
+				break;
 		}
 	}
 	Object.assign(config, next);
@@ -295,6 +367,8 @@ export interface UserpilotJob {
 	/** sha256 of the API key (the key itself is never kept in records). */
 	keyHash: string;
 	filename: string;
+	/** Shown as a string (the readings switch in force when the job was created). */
+	totalRowsAsString: boolean;
 	file_size: number;
 	start: number;
 	end: number | null;
@@ -363,6 +437,8 @@ export class SandboxState {
 	};
 
 	faults: Record<FaultKind, number> = { '5xx': 0, '429': 0, reset: 0, lostAnswer: 0, latency: 0 };
+	/** Requests answered by a reading switch rather than as usual. */
+	readings = { processedThen502: 0 };
 	requestsByStatus: Record<string, number> = {};
 
 	/** Clear everything except issued tokens. */
@@ -374,6 +450,7 @@ export class SandboxState {
 		this.userpilot = fresh.userpilot;
 		this.ayona = fresh.ayona;
 		this.faults = fresh.faults;
+		this.readings = fresh.readings;
 		this.requestsByStatus = fresh.requestsByStatus;
 	}
 
@@ -419,6 +496,7 @@ export class SandboxState {
 				entriesStored: this.ayona.entries.length,
 			},
 			faults: { ...this.faults },
+			readings: { ...this.readings },
 			requestsByStatus: { ...this.requestsByStatus },
 		};
 	}
@@ -446,6 +524,7 @@ export interface SandboxStats {
 	};
 	ayona: { requests: number; requestsAccepted: number; entriesStored: number };
 	faults: Record<FaultKind, number>;
+	readings: { processedThen502: number };
 	requestsByStatus: Record<string, number>;
 }
 

@@ -39,6 +39,10 @@ export function sendError(ctx: Ctx, status: number, details: string, headers?: R
 const CONFLICT_DETAILS =
 	'There is already an import job in progress, you can only have one import job in progress at a time.';
 
+/** The page's own 409 example: a job the import list does not show. */
+const EXPORT_CONFLICT_DETAILS =
+	'There is already an export job in progress, you can only have one export job in progress at a time.';
+
 /** Naive UTC timestamp with microseconds, as Userpilot writes them. */
 function ts(ms: number): string {
 	return `${new Date(ms).toISOString().slice(0, 23)}000`;
@@ -56,8 +60,21 @@ export function jobView(job: UserpilotJob): Record<string, unknown> {
 	if (job.reason_for_failure !== null) out.reason_for_failure = job.reason_for_failure;
 	out.start_time = ts(job.start);
 	out.status = job.status;
-	out.total_rows = job.total_rows;
+	out.total_rows = job.totalRowsAsString ? String(job.total_rows) : job.total_rows;
 	return out;
+}
+
+/** The name the service gives a job when it chooses names itself, as the page's examples show. */
+function serverFileName(now: number, format: 'csv' | 'ndjson' | null): string {
+	return `${new Date(now).toISOString().slice(0, 10)}.${format === 'csv' ? 'csv' : 'ndjson'}`;
+}
+
+/** Reads the whole body, then answers 401: a client re-sending must make its body anew. */
+function refuseAfterBody(ctx: Ctx): void {
+	ctx.beginBody();
+	ctx.req.on('end', () => sendError(ctx, 401, 'Invalid API key'));
+	ctx.req.on('error', () => undefined);
+	ctx.req.resume();
 }
 
 function isActive(job: UserpilotJob): boolean {
@@ -226,6 +243,17 @@ export function postImport(ctx: Ctx): void {
 		answerEarly(ctx);
 		return sendError(ctx, 403, 'This API key cannot create import jobs: use a write key');
 	}
+	const readings = core.config.readings;
+	if (readings.userpilot401AfterBody > 0) {
+		readings.userpilot401AfterBody--;
+		return refuseAfterBody(ctx);
+	}
+	if (readings.userpilotExportConflicts > 0) {
+		readings.userpilotExportConflicts--;
+		up.rejected409++;
+		answerEarly(ctx);
+		return sendError(ctx, 409, EXPORT_CONFLICT_DETAILS);
+	}
 	const keyHash = hashKey(who.key);
 	if (activeJobOf(core, keyHash)) {
 		up.rejected409++;
@@ -348,10 +376,12 @@ export function postImport(ctx: Ctx): void {
 					return sendError(ctx, 409, CONFLICT_DETAILS);
 				}
 				const now = Date.now();
+				const format = detectFormat(filename, firstBytes ?? Buffer.alloc(0));
 				const job: UserpilotJob = {
 					job_id: `imports:jobs:NX-${keyHash.slice(0, 8)}:${randomUUID()}`,
 					keyHash,
-					filename,
+					filename: readings.userpilotServerFileNames ? serverFileName(now, format) : filename,
+					totalRowsAsString: readings.userpilotTotalRowsAsString,
 					file_size: size,
 					start: now,
 					end: null,
@@ -359,7 +389,7 @@ export function postImport(ctx: Ctx): void {
 					total_rows: 0,
 					completed_rows: null,
 					reason_for_failure: null,
-					format: detectFormat(filename, firstBytes ?? Buffer.alloc(0)),
+					format,
 					rows: null,
 					rowCount: 0,
 					filePath,
@@ -412,6 +442,9 @@ export function listJobs(ctx: Ctx): void {
 }
 
 export function getJob(ctx: Ctx, rawId: string): void {
+	if (ctx.core.config.readings.userpilotJobPath === 'documented' && ctx.path.startsWith('/v1/')) {
+		return ctx.json(404, { message: `Not found: GET ${ctx.path}` });
+	}
 	const who = auth(ctx);
 	if (who === null) return;
 	let id: string;

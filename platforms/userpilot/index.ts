@@ -75,7 +75,7 @@ function describeError({ status, body, contentType }: FailedResponse): string {
 		case 403:
 			return `Userpilot refused the API key (${status})${said}. Use the write token from the Environment page.`;
 		case 409:
-			return `Userpilot already has an import job in progress (409)${said}. Only one job runs at a time per token.`;
+			return `Userpilot refused the upload because a job is in progress (409)${said}. Only one job runs at a time per token.`;
 		case 413:
 			return `Userpilot refused the file as too large (413)${said}. Its limit is 1 GB a file: turn on "Split Large Files" (and lower "Part Size Limit" if the limit is lower).`;
 		case 404:

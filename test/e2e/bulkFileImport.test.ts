@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { USERPILOT_KEY } from '../../sandbox/defaults';
-import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
 import { createN8n, REPO_ROOT, type N8nInstance } from './harness';
 import { findSecrets, loadExample, sandboxCredentials, sandboxGet, variant } from './setup';
 
@@ -64,6 +64,7 @@ const workflows = {
 	busyWait: up('bulkBusyWait', fixture('userpilot-sample.csv'), { whenJobRunning: 'wait', pollIntervalSeconds: 0.3 }),
 	busyFail: up('bulkBusyFail', fixture('userpilot-sample.csv'), { whenJobRunning: 'fail' }),
 	badRows: up('bulkBadRows', write('bad-rows.csv', badRowsCsv), {}, { userpilotUpload: 'asIs', validateFirst: true }),
+	pendingRefresh: up('bulkPendingRefresh', fixture('userpilot-sample.csv'), { waitTimeoutMinutes: 0.05 }),
 	rimdian: variant(rimdianFile, 'bulkRimdianCsv', { 'Read Export File': { fileSelector: write('users.csv', usersCsv(3000, new Set([17, 2999]))) } }),
 };
 
@@ -154,7 +155,7 @@ test('while a job runs, "fail at once" stops with the 409', async () => {
 	const result = await run('bulkBusyFail');
 	sandbox.configure({ userpilotHoldAt: null });
 	assert.equal(result.status, 'error');
-	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /already has an import job in progress \(409\)/);
+	assert.match(result.nodeError('Bulk File Import')?.message ?? '', /because a job is in progress \(409\)/);
 });
 
 test('while a job runs, "wait" waits for it to end and then imports', async () => {
@@ -173,6 +174,58 @@ test('while a job runs, "wait" waits for it to end and then imports', async () =
 	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
 	assert.equal(records.jobs.length, 2, 'the blocking job and ours');
 	assert.ok(sandbox.stats().userpilot.rejected409 >= 1, 'it met the 409 first');
+});
+
+/** The other readings of Userpilot's pages, each a sandbox switch, and what else each is seen by. */
+const USERPILOT_READINGS: Array<[string, NonNullable<SandboxOptions['readings']>, (retries: number) => void]> = [
+	['the documented job path only (links 404)', { userpilotJobPath: 'documented' }, () => undefined],
+	['server-chosen job names', { userpilotServerFileNames: true }, () => undefined],
+	['total_rows as a string', { userpilotTotalRowsAsString: true }, () => undefined],
+	['409s from an export job the import list does not show', { userpilotExportConflicts: 2 }, (retries) => {
+		assert.equal(sandbox.stats().userpilot.rejected409, 2);
+		assert.ok(retries >= 2, `the waits show as retries (${retries})`);
+	}],
+	['401 after the body was read', { userpilot401AfterBody: 1 }, (retries) => {
+		assert.equal(sandbox.stats().requestsByStatus['401'], 1);
+		// a re-send from the stream the first attempt had read fails, and shows as a retry
+		assert.equal(retries, 0, 'the one re-send after the 401 went out whole');
+	}],
+	['502 after the upload was processed', { processedThen502: { userpilot: 1 } }, (retries) => {
+		assert.equal(sandbox.stats().readings.processedThen502, 1);
+		assert.ok(retries >= 1, `the lost answer shows as a retry (${retries})`);
+	}],
+	['502 after processing, with a job name the service chose', { processedThen502: { userpilot: 1 }, userpilotServerFileNames: true }, () => {
+		assert.equal(sandbox.stats().readings.processedThen502, 1);
+	}],
+];
+
+for (const [reading, readings, seen] of USERPILOT_READINGS) {
+	test(`Userpilot, under the reading "${reading}": the file lands exactly once and is reported landed`, async () => {
+		await sandbox.reset();
+		sandbox.configure({ readings });
+		const result = await run('bulkSeedCsv');
+		assert.equal(result.status, 'success', result.error?.message);
+		const [summary] = result.nodeOutput('Bulk File Import');
+		assert.equal(summary.status, 'completed');
+		assert.equal(summary.totalRows, 3);
+		assert.equal(summary.foundUploaded, undefined);
+		const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+		assert.equal(records.jobs.length, 1, 'one job: nothing was imported twice');
+		assert.equal(records.rows.total, 3);
+		seen(summary.retries as number);
+	});
+}
+
+test('Userpilot, a job still pending_refresh when the wait runs out: reported landed (its rows are in), not failed', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotHoldAt: 'pending_refresh' });
+	const result = await run('bulkPendingRefresh');
+	sandbox.configure({ userpilotHoldAt: null });
+	assert.equal(result.status, 'success', result.error?.message);
+	const [summary] = result.nodeOutput('Bulk File Import');
+	assert.equal(summary.status, 'pending_refresh');
+	assert.equal(summary.totalRows, 3);
+	assert.equal(sandbox.stats().userpilot.uploads, 1);
 });
 
 test('a file with bad rows is refused before upload, with row-level reasons', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startSandbox, type Sandbox } from '../../sandbox/server';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
 import { createN8n, type ExecutionResult, type N8nInstance } from './harness';
 import { findSecrets, loadExample, sandboxCredentials, sandboxGet, variant } from './setup';
 
@@ -37,6 +37,9 @@ const workflows = {
 	faults: variant(rimdian, 'e2eFaults', { 'Import Items': { options: { maxRetries: 10, concurrency: 4 } } }),
 	service: variant(rimdian, 'e2eServiceAccount', {}, 'sandboxRimdianService'),
 	wrongKey: variant(rimdian, 'e2eWrongKey', {}, 'wrongRimdianKey'),
+	userpilotPendingRefresh: variant(userpilot, 'e2eUserpilotPendingRefresh', {
+		'Import Items': { options: { waitForCompletion: true, pollIntervalSeconds: 0.2, waitTimeoutMinutes: 0.05 } },
+	}),
 };
 
 /** The workflow with Import Items set to "On Error: Continue (using error output)". */
@@ -126,6 +129,46 @@ test('Userpilot: the items go as one import job that completes with total_rows e
 	assert.equal(records.jobs[0].job_id, jobId);
 	assert.equal(records.jobs[0].status, 'completed');
 	assert.equal(records.jobs[0].total_rows, 3);
+});
+
+type UserpilotRecords = { jobs: Array<{ job_id: string; status: string }>; rows: { total: number } };
+
+/** The other readings of Userpilot's pages, each a sandbox switch. */
+const USERPILOT_READINGS: Array<[string, NonNullable<SandboxOptions['readings']>]> = [
+	['the documented job path only (links 404)', { userpilotJobPath: 'documented' }],
+	['server-chosen job names', { userpilotServerFileNames: true }],
+	['total_rows as a string', { userpilotTotalRowsAsString: true }],
+	['409s from an export job the import list does not show', { userpilotExportConflicts: 2 }],
+	['401 after the body was read', { userpilot401AfterBody: 1 }],
+	['502 after the upload was processed, with a job name the service chose', { processedThen502: { userpilot: 1 }, userpilotServerFileNames: true }],
+];
+
+for (const [reading, readings] of USERPILOT_READINGS) {
+	test(`Userpilot, under the reading "${reading}": the items land as one job, each reported accepted`, async () => {
+		await sandbox.reset();
+		sandbox.configure({ readings });
+		const result = await run(userpilot.id as string);
+		assert.equal(result.status, 'success', result.error?.message);
+		const output = result.nodeOutput('Import Items');
+		assert.equal(output.length, 3);
+		assert.deepEqual(output.map((item) => item.status), ['accepted', 'accepted', 'accepted']);
+		assert.ok(output.every((item) => item.possiblyDuplicated === undefined && item.possiblyDelivered === undefined));
+		const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+		assert.equal(records.jobs.length, 1, 'one job: nothing was imported twice');
+		assert.equal(records.jobs[0].job_id, output[0].jobId);
+		assert.equal(records.rows.total, 3);
+		if (readings.userpilotExportConflicts) assert.ok((output[0].retries as number) >= 2, 'the 409 waits show as retries');
+	});
+}
+
+test('Userpilot, a job still pending_refresh when the wait runs out: its items are reported accepted, not failed', async () => {
+	await sandbox.reset();
+	sandbox.configure({ userpilotHoldAt: 'pending_refresh' });
+	const result = await run('e2eUserpilotPendingRefresh');
+	sandbox.configure({ userpilotHoldAt: null });
+	assert.equal(result.status, 'success', result.error?.message);
+	assert.deepEqual(result.nodeOutput('Import Items').map((item) => item.status), ['accepted', 'accepted', 'accepted']);
+	assert.equal(sandbox.stats().userpilot.uploads, 1);
 });
 
 test('invalid items, skipped: each reported with item number, field and reason; the valid ones still go', async () => {

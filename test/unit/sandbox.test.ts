@@ -683,3 +683,90 @@ test('reset clears records, counters and faults; config is validated', async () 
 	const r2 = await fetch(`${sb.url}/__sandbox/config`, { method: 'POST', body: JSON.stringify({ nope: 1 }) });
 	assert.equal(r2.status, 400);
 });
+
+// ------------------------------------------------------------------------------------------------
+// readings: the other answers the pages allow, each behind a switch
+
+const userpilotGet = (path: string) => fetch(`${sb.url}${path}`, { headers: { authorization: `Token ${USERPILOT_KEY}` } });
+
+test('reading "documented job path": /api/background_jobs/:id answers, the links path is 404', async () => {
+	sb.configure({ readings: { userpilotJobPath: 'documented' } });
+	const job = (await (await upload(CSV_SAMPLE, 'a.csv')).json()) as any;
+	assert.equal(job.links, `/v1/background_jobs/${job.job_id}`, 'the upload still points at the links path, as the page shows');
+	assert.equal((await userpilotGet(job.links)).status, 404);
+	const documented = await userpilotGet(`/api/background_jobs/${encodeURIComponent(job.job_id)}`);
+	assert.equal(documented.status, 200);
+	assert.equal(((await documented.json()) as any).job_id, job.job_id);
+	assert.equal((await userpilotGet('/v1/background_jobs')).status, 200, 'the list is still there');
+	await sb.reset();
+	assert.equal(sb.config.readings.userpilotJobPath, 'both', 'reset turns the reading off');
+});
+
+test('reading "server file names" and "total_rows as a string"', async () => {
+	sb.configure({ readings: { userpilotServerFileNames: true, userpilotTotalRowsAsString: true } });
+	const r = await upload(NDJSON_SAMPLE.replace('"user_id"', '"source": "web-client", "user_id"'), 'import_data.ndjson');
+	const job = (await r.json()) as any;
+	assert.match(job.filename, /^\d{4}-\d{2}-\d{2}\.ndjson$/);
+	assert.equal(job.total_rows, '0');
+	const done = await waitJob(job.job_id, ['completed', 'failed']);
+	assert.equal(typeof done.total_rows, 'string');
+	assert.equal(done.filename, job.filename);
+});
+
+test('reading "export job conflicts": the next N uploads get the page\'s export 409, which the import list does not show', async () => {
+	sb.configure({ readings: { userpilotExportConflicts: 2 } });
+	for (let i = 0; i < 2; i++) {
+		const r = await upload(CSV_SAMPLE, `a${i}.csv`);
+		assert.equal(r.status, 409);
+		assert.match(((await r.json()) as any).errors[0].details, /already an export job in progress/);
+	}
+	assert.deepEqual(await (await userpilotGet('/v1/background_jobs')).json(), []);
+	assert.equal((await upload(CSV_SAMPLE, 'a2.csv')).status, 200, 'the count is used up');
+	assert.equal(sb.stats().userpilot.rejected409, 2);
+});
+
+test('reading "401 after the body": the whole upload is read, then refused; no job', async () => {
+	sb.configure({ readings: { userpilot401AfterBody: 1 } });
+	const r = await upload(CSV_SAMPLE, 'a.csv');
+	assert.equal(r.status, 401);
+	assert.equal(sb.stats().userpilot.uploads, 0);
+	assert.equal((await upload(CSV_SAMPLE, 'a.csv')).status, 200);
+	assert.equal(sb.stats().userpilot.uploads, 1);
+});
+
+test('reading "processed, then 502": upload and batches are stored, then answered 502', async () => {
+	sb.configure({ readings: { processedThen502: { userpilot: 1, rimdian: 1, ayona: 1 } } });
+	const up = await upload(CSV_SAMPLE, 'a.csv');
+	assert.equal(up.status, 502);
+	assert.equal(((await up.json()) as any).errors[0].error_code, '502');
+	const jobs = (await (await userpilotGet('/v1/background_jobs')).json()) as any[];
+	assert.equal(jobs.length, 1, 'the job was created before the 502');
+
+	const rim = await postData({ workspace_id: RIMDIAN_WORKSPACE, items: [userItem()] });
+	assert.equal(rim.status, 502);
+	assert.equal(sb.stats().rimdian.itemsStored, 1);
+
+	const entry = { date: '2024-03-08 00:29:00', name: 'n', content: 'c' };
+	const ay = await ayona({ source_id: AYONA_SOURCE_ID, payload: [entry] });
+	assert.equal(ay.status, 502);
+	assert.equal(sb.stats().ayona.entriesStored, 1);
+
+	assert.equal(sb.stats().readings.processedThen502, 3);
+	assert.equal((await ayona({ source_id: AYONA_SOURCE_ID, payload: [entry] })).status, 200, 'the count is used up');
+});
+
+test('readings config: bad values are refused and change nothing', async () => {
+	for (const readings of [
+		{ userpilotJobPath: 'links' },
+		{ userpilotExportConflicts: -1 },
+		{ userpilotExportConflicts: 1.5 },
+		{ processedThen502: { hubspot: 1 } },
+		{ nope: true },
+	]) {
+		const r = await fetch(`${sb.url}/__sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ readings }) });
+		assert.equal(r.status, 400, JSON.stringify(readings));
+	}
+	assert.deepEqual(sb.config.readings.processedThen502, { userpilot: 0, rimdian: 0, ayona: 0 });
+	const set = await admin('/config', { readings: { processedThen502: { ayona: 2 } } });
+	assert.deepEqual(set.readings.processedThen502, { userpilot: 0, rimdian: 0, ayona: 2 });
+});

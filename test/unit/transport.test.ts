@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
 import { backoffDelay, parseRetryAfter, PlatformRequestError, PlatformTransport } from '../../lib/transport';
 import { rimdian } from '../../platforms/rimdian';
+import { userpilot } from '../../platforms/userpilot';
 
 const credentials: ICredentialDataDecryptedObject = {
 	platform: 'rimdian',
@@ -146,4 +148,66 @@ test('Retry-After in seconds and as a date; back-off grows and is capped', () =>
 	assert.equal(backoffDelay(2, policy, () => 1), 400);
 	assert.equal(backoffDelay(8, policy, () => 1), 1000);
 	assert.equal(backoffDelay(2, policy, () => 0), 200);
+});
+
+const userpilotCredentials: ICredentialDataDecryptedObject = {
+	platform: 'userpilot',
+	userpilotRegion: 'custom',
+	baseUrl: 'http://127.0.0.1:9',
+	apiKey: 'secret-token',
+};
+
+/** A request factory whose every call makes a new stream, counted. */
+function streamedUpload() {
+	const bodies: Readable[] = [];
+	const options = () => {
+		const body = Readable.from([Buffer.from('file')]);
+		bodies.push(body);
+		return { method: 'POST' as const, url: '/v1/imports', body };
+	};
+	return { options, bodies };
+}
+
+test('a 401 to an upload (no token renewal) is re-sent once with a new body, not through n8n', async () => {
+	const { context, calls } = fakeContext([{ status: 401, body: { errors: [{ details: 'Invalid API key' }] } }, { status: 200, body: { job_id: 'j1' } }]);
+	const upload = streamedUpload();
+	const transport = new PlatformTransport(context, userpilot, userpilotCredentials, fastPolicy);
+	const response = await transport.request(upload.options, 'upload');
+	assert.equal(response.status, 200);
+	assert.equal(calls.length, 2);
+	assert.notEqual(calls[1].body, calls[0].body, 'the second attempt has a body of its own');
+	assert.equal(calls[1].ignoreHttpStatusErrors, true, "n8n's own 401 retry would re-send the same stream");
+});
+
+test('a 401 to a request whose stream body was read, with no way to make it anew, fails clearly', async () => {
+	const { context, calls } = fakeContext([{ status: 401, body: { errors: [{ details: 'Invalid API key' }] } }]);
+	const body = Readable.from([Buffer.from('file')]);
+	for await (const chunk of body) void chunk;
+	const transport = new PlatformTransport(context, userpilot, userpilotCredentials, fastPolicy);
+	await assert.rejects(transport.request({ method: 'POST', url: '/v1/imports', body }, 'upload'), (error: unknown) => {
+		assert.ok(error instanceof PlatformRequestError);
+		assert.equal(error.status, 401);
+		assert.match(error.message, /cannot be sent again/);
+		assert.doesNotMatch(error.message, /secret-token/);
+		return true;
+	});
+	assert.equal(calls.length, 1, 'the read stream was not sent a second time');
+});
+
+test('with a look-up, a 5xx counts as possibly delivered and the look-up runs before a re-send', async () => {
+	const { context, calls } = fakeContext([{ status: 502, body: 'bad gateway' }]);
+	let lookups = 0;
+	const transport = new PlatformTransport(context, userpilot, userpilotCredentials, fastPolicy);
+	const response = await transport.request({ method: 'POST', url: '/v1/imports' }, 'upload', async () => {
+		lookups++;
+		return { status: 200, body: { job_id: 'j1' }, headers: {}, retries: 0, possiblyDuplicated: false };
+	});
+	assert.deepEqual(response.body, { job_id: 'j1' });
+	assert.equal(lookups, 1);
+	assert.equal(calls.length, 1, 'the 502 was followed by the look-up, not by a second upload');
+
+	const batch = fakeContext([{ status: 502, body: 'bad gateway' }, { status: 200, body: 'queued' }]);
+	const plain = new PlatformTransport(batch.context, rimdian, credentials, fastPolicy);
+	const sent = await plain.request({ method: 'POST', url: '/data', body: '{}' }, 'batch 1');
+	assert.equal(sent.possiblyDuplicated, false, 'without a look-up a 5xx keeps its old reading');
 });

@@ -13,6 +13,7 @@ import { uploadToken } from '../../../lib/uploadName';
 import {
 	createImportJob,
 	readJobWaitOptions,
+	rowsOf,
 	waitForJob,
 	type UserpilotJob,
 } from '../../../platforms/userpilot/jobs';
@@ -328,11 +329,11 @@ export async function uploadFile(
 	return {
 		summary: {
 			...base,
-			status: waitForCompletion ? 'completed' : last.status,
+			status: waitForCompletion ? landedStatus(jobs) : last.status,
 			...(rows !== undefined ? { rowsRead: rows } : {}),
 			parts: parts.length,
 			totalRows: waitForCompletion
-				? jobs.reduce((sum, job) => sum + (Number(job.total_rows) || 0), 0)
+				? jobs.reduce((sum, job) => sum + (rowsOf(job) ?? 0), 0)
 				: undefined,
 			job_id: last.job_id,
 			jobs,
@@ -342,6 +343,11 @@ export async function uploadFile(
 			durationMs: Date.now() - started,
 		},
 	};
+}
+
+/** 'completed', or 'pending_refresh' while Userpilot still refreshes after the rows landed. */
+function landedStatus(jobs: UserpilotJob[]): string {
+	return jobs.every((job) => job.status === 'completed') ? 'completed' : 'pending_refresh';
 }
 
 /** Defers opening a stream until the upload reads it. */

@@ -7,7 +7,12 @@ import type { ItemResult } from '../../../lib/results';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
 import { uploadToken } from '../../../lib/uploadName';
-import { createImportJob, readJobWaitOptions, waitForJob } from '../../../platforms/userpilot/jobs';
+import {
+	createImportJob,
+	readJobWaitOptions,
+	rowsOf,
+	waitForJob,
+} from '../../../platforms/userpilot/jobs';
 
 /** Splits NDJSON lines into files under the platform's size limit, at line boundaries. */
 function* filesUnder(prepared: PreparedItem[], maxBytes: number): Generator<PreparedItem[]> {
@@ -110,8 +115,8 @@ export async function sendItemsAsJob(
 				final.job_id,
 			);
 		}
-		const rows = Number(final.total_rows);
-		if (Number.isFinite(rows) && rows !== part.length) {
+		const rows = rowsOf(final);
+		if (rows !== undefined && rows !== part.length) {
 			return fail(
 				new PlatformRequestError(
 					`Userpilot job ${final.job_id} completed with total_rows ${rows}, but ${part.length} rows were sent`,
