@@ -215,7 +215,8 @@ async function main(): Promise<void> {
 	fs.mkdirSync(DEV_FOLDER, { recursive: true });
 	const state = readState();
 	const firstStart = !fs.existsSync(path.join(USER_FOLDER, '.n8n', 'database.sqlite'));
-	say(`[dev] ${firstStart ? 'first start: setting up' : 'using'} ${path.relative(process.cwd(), USER_FOLDER) || USER_FOLDER} (n8n's log: ${N8N_LOG})`);
+	const shown = path.relative(process.cwd(), USER_FOLDER);
+	say(`[dev] ${firstStart ? 'first start: setting up' : 'using'} ${shown && !shown.startsWith('..') ? shown : USER_FOLDER} (n8n's log: ${N8N_LOG})`);
 
 	sandbox = await startSandbox({ port: sandboxPort });
 	checkStop();
