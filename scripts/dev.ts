@@ -282,7 +282,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-	if (error instanceof Stopped) return;
+	// Stopped by a signal meanwhile (an n8n command it interrupted fails too): shutdown() reports.
+	if (error instanceof Stopped || stopping) return;
 	process.stderr.write(`[dev] ${error.stack ?? error.message}\n`);
 	void shutdown('failed', 1);
 });

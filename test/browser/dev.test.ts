@@ -50,6 +50,8 @@ let sandboxPort: number;
 let browser: Browser | undefined;
 let page: Page;
 const devs: Dev[] = [];
+/** Every process seen under a dev script (pid -> command line): after() kills any one left. */
+const seen = new Map<number, string>();
 
 /** Every process below `pid` now (from /proc), with its command line. */
 function descendants(pid: number): Map<number, string> {
@@ -153,6 +155,7 @@ async function startDev(): Promise<Dev> {
 /** Sends `signal` to the dev script; asserts it exits and leaves no process and no open port behind. */
 async function stopDev(dev: Dev, signal: NodeJS.Signals): Promise<void> {
 	const started = descendants(dev.child.pid as number);
+	for (const [pid, command] of started) seen.set(pid, command);
 	const commands = [...started.values()];
 	assert.ok(commands.some((command) => /n8n\/bin\/n8n start/.test(command)), `n8n start runs under the dev script: ${commands.join('\n')}`);
 	assert.ok(commands.some((command) => /tsc .*--watch/.test(command)), `the tsc watcher runs under the dev script: ${commands.join('\n')}`);
@@ -218,6 +221,15 @@ after(async () => {
 		fs.writeFileSync(path.join(ARTIFACTS, `dev-${devs.indexOf(dev) + 1}.log`), dev.output());
 		// A failed test may leave it running: nothing of it may outlive the test.
 		killDev(dev);
+	}
+	for (const [pid, command] of seen) {
+		let now = '';
+		try {
+			now = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+		} catch {
+			continue;
+		}
+		if (now === command && alive(pid)) process.kill(pid, 'SIGKILL');
 	}
 	const n8nLog = path.join(devFolder, 'n8n.log');
 	if (fs.existsSync(n8nLog)) fs.copyFileSync(n8nLog, path.join(ARTIFACTS, 'n8n.log'));
