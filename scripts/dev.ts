@@ -220,7 +220,7 @@ async function main(): Promise<void> {
 
 	sandbox = await startSandbox({ port: sandboxPort });
 	checkStop();
-	const log = fs.createWriteStream(N8N_LOG, { flags: 'a' });
+	const log = fs.createWriteStream(N8N_LOG); // this session's only: it does not grow start after start
 	log.write(`\n===== npm run dev ${new Date().toISOString()} =====\n`);
 	n8n = await createN8n({ userFolder: USER_FOLDER, encryptionKey: encryptionKeyOf(USER_FOLDER), log: (text) => log.write(text) });
 	checkStop();
