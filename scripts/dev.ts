@@ -3,7 +3,16 @@
  * three platforms' APIs running, a credential for each sandbox platform, the templates of
  * examples/ imported and the owner account set up; it prints the address and the login.
  *
- *   npm run dev      (= bash scripts/bootstrap.sh && npm run build && tsx scripts/dev.ts)
+ *   npm run dev      (= bash scripts/bootstrap.sh && npm run build && exec node --import tsx scripts/dev.ts)
+ *
+ * `exec`: npm passes a SIGTERM on to the shell of the script, which dies of it without passing it
+ * on; exec'd, node is that process and gets it (seen: without exec, n8n and the watcher stayed).
+ * Should its parent die all the same (npm killed), the script notices it is orphaned and stops.
+ *
+ * Run by node with tsx as its loader, not by the `tsx` command: that one runs the script in a
+ * child process and, when a SIGTERM or SIGINT sent to it alone is not acknowledged by the child
+ * within 30 ms (a busy machine), SIGKILLs the child, which then cannot stop n8n and the watcher
+ * (seen: exit 143 and both orphaned).
  *
  * n8n's user folder is kept in .dev/n8n (gitignored), so a second start keeps the workflows made
  * in the first; the owner, the credentials and the templates are set up once (the credentials
@@ -124,6 +133,19 @@ let stopping = false;
 let restarting: Promise<void> | undefined;
 let n8nPid: number | undefined;
 
+/**
+ * The parent's pid now: process.ppid is the one at start-up (a value, not read again), so an
+ * orphan still sees it; Linux's /proc tells the current one (init or a subreaper once orphaned).
+ */
+function currentParent(): number {
+	try {
+		const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+		return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+	} catch {
+		return process.ppid;
+	}
+}
+
 class Stopped extends Error {}
 function checkStop(): void {
 	if (stopping) throw new Stopped('stopped');
@@ -203,6 +225,24 @@ async function main(): Promise<void> {
 	process.on('SIGINT', () => void shutdown('SIGINT', 0));
 	process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 	process.stdout.on('error', () => undefined);
+	// n8n stopping on its own (a crash, a kill) stops the rest: nothing half-running stays; so
+	// does this script's parent dying (npm or a terminal killed): it is then orphaned.
+	const parent = currentParent();
+	const monitor = setInterval(() => {
+		if (stopping) return;
+		if (currentParent() !== parent) {
+			clearInterval(monitor);
+			void shutdown('its parent process is gone', 0);
+			return;
+		}
+		if (n8nPid === undefined) return;
+		try {
+			process.kill(n8nPid, 0);
+		} catch {
+			clearInterval(monitor);
+			void shutdown(`n8n exited on its own (see ${N8N_LOG})`, 1);
+		}
+	}, 2000);
 
 	const port = portFrom('N8N_PORT', 5678);
 	const sandboxPort = portFrom('SANDBOX_PORT', DEFAULT_CLI_PORT);
@@ -269,16 +309,6 @@ async function main(): Promise<void> {
 	say('Ctrl-C stops n8n, the sandbox and the watcher.');
 
 	if (WATCH) startWatcher(port);
-	// n8n stopping on its own (a crash, a kill) stops the rest: nothing half-running stays.
-	const monitor = setInterval(() => {
-		if (stopping || n8nPid === undefined) return;
-		try {
-			process.kill(n8nPid, 0);
-		} catch {
-			clearInterval(monitor);
-			void shutdown(`n8n exited on its own (see ${N8N_LOG})`, 1);
-		}
-	}, 2000);
 }
 
 main().catch((error: Error) => {

@@ -26,7 +26,6 @@ import { loadExample } from '../e2e/setup';
 import { launchChromium, restGet, signIn } from './browser';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'dev');
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const TEMPLATES = fs
 	.readdirSync(path.join(REPO_ROOT, 'examples'))
 	.filter((file) => file.endsWith('.json'))
@@ -40,7 +39,7 @@ interface Dev {
 	editor: string;
 	login: { email: string; password: string };
 	sandboxUrl: string;
-	/** Seconds from spawning `tsx scripts/dev.ts` to the printed address. */
+	/** Seconds from spawning scripts/dev.ts to the printed address. */
 	readySeconds: number;
 }
 
@@ -116,7 +115,7 @@ function killDev(dev: Dev): void {
 	dev.child.kill('SIGKILL');
 }
 
-/** Spawns `tsx scripts/dev.ts` as `npm run dev` does after its build; resolves at the printed address. */
+/** Spawns `node --import tsx scripts/dev.ts` as `npm run dev` does after its build; resolves at the printed address. */
 async function startDev(): Promise<Dev> {
 	for (const previous of devs) killDev(previous);
 	await new Promise((resolve) => setTimeout(resolve, 500));
@@ -124,7 +123,7 @@ async function startDev(): Promise<Dev> {
 	const env: Record<string, string> = { ...(process.env as Record<string, string>), N8N_PORT: String(n8nPort), SANDBOX_PORT: String(sandboxPort), DEV_FOLDER: devFolder };
 	delete env.NODE_OPTIONS;
 	delete env.NODE_TEST_CONTEXT;
-	const child = spawn(TSX, ['scripts/dev.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	let text = '';
 	for (const stream of [child.stdout, child.stderr]) {
 		stream.setEncoding('utf8');
@@ -132,7 +131,7 @@ async function startDev(): Promise<Dev> {
 	}
 	const deadline = Date.now() + 240_000;
 	while (!text.includes('Ctrl-C stops')) {
-		if (child.exitCode !== null) throw new Error(`tsx scripts/dev.ts exited (${child.exitCode}) before printing the address:\n${text}`);
+		if (child.exitCode !== null) throw new Error(`scripts/dev.ts exited (${child.exitCode}) before printing the address:\n${text}`);
 		if (Date.now() > deadline) throw new Error(`no address printed within 240 s:\n${text}`);
 		await new Promise((resolve) => setTimeout(resolve, 200));
 	}
