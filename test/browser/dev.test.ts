@@ -6,7 +6,9 @@
  *      editor reaches the sandbox; SIGINT then stops n8n, the sandbox and the tsc watcher (every
  *      process it started is gone, both ports closed);
  *   2. second start: owner, credentials and templates are not set up again (none twice), the
- *      workflow the user made in the first session is still there; SIGTERM stops it all.
+ *      workflow the user made in the first session is still there; SIGTERM stops it all;
+ *   3. its parent killed (SIGKILL, no signal reaches it: npm or a terminal killed), the orphaned
+ *      script stops n8n, the watcher and the sandbox all the same.
  * Its folder (DEV_FOLDER) and ports are the test's own, not the repo's .dev/ and 5678.
  *
  *   node --import tsx --test test/browser/dev.test.ts   (after npm run build; needs chromium)
@@ -116,14 +118,17 @@ function killDev(dev: Dev): void {
 }
 
 /** Spawns `node --import tsx scripts/dev.ts` as `npm run dev` does after its build; resolves at the printed address. */
-async function startDev(): Promise<Dev> {
+async function startDev(viaShell = false): Promise<Dev> {
 	for (const previous of devs) killDev(previous);
 	await new Promise((resolve) => setTimeout(resolve, 500));
 	const t0 = Date.now();
 	const env: Record<string, string> = { ...(process.env as Record<string, string>), N8N_PORT: String(n8nPort), SANDBOX_PORT: String(sandboxPort), DEV_FOLDER: devFolder };
 	delete env.NODE_OPTIONS;
 	delete env.NODE_TEST_CONTEXT;
-	const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	// viaShell: under a shell that stays its parent (`; true` keeps sh from exec'ing node), as npm's is.
+	const child = viaShell
+		? spawn('sh', ['-c', `"${process.execPath}" --import tsx scripts/dev.ts; true`], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+		: spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	let text = '';
 	for (const stream of [child.stdout, child.stderr]) {
 		stream.setEncoding('utf8');
@@ -313,4 +318,24 @@ test('second start: nothing set up twice, the user\'s workflow kept; SIGTERM sto
 	await page.close();
 
 	await stopDev(dev, 'SIGTERM');
+}));
+
+test('its parent killed: the orphaned dev script stops everything all the same', screenshotOnFailure('orphan', async () => {
+	const dev = await startDev(true);
+	const node = [...descendants(dev.child.pid as number)].find(([, command]) => command.includes('scripts/dev.ts'));
+	assert.ok(node, 'node runs scripts/dev.ts under the shell');
+	const started = descendants(node[0]);
+	for (const [pid, command] of [node, ...started]) seen.set(pid, command);
+	assert.ok([...started.values()].some((command) => /n8n\/bin\/n8n start/.test(command)), 'n8n start runs');
+	dev.child.kill('SIGKILL');
+	const deadline = Date.now() + 60_000;
+	for (;;) {
+		const left = [node, ...started].filter(([pid]) => alive(pid)).map(([pid, command]) => `${pid} ${command}`);
+		if (left.length === 0) break;
+		assert.ok(Date.now() < deadline, `60 s after its parent died, still running:\n${left.join('\n')}\n${dev.output().slice(-1000)}`);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+	assert.match(dev.output(), /its parent process is gone: stopping n8n, the sandbox and the watcher/);
+	assert.equal(await portOpen(n8nPort), false, `n8n's port ${n8nPort} is closed`);
+	assert.equal(await portOpen(sandboxPort), false, `the sandbox's port ${sandboxPort} is closed`);
 }));
