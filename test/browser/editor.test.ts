@@ -24,14 +24,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 
 import { AYONA_KEY, AYONA_SOURCE_ID } from '../../sandbox/defaults';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { createN8n, DEFAULT_N8N_BIN, PACKAGE_NAME, REPO_ROOT, type N8nInstance } from '../e2e/harness';
+import { setUpOwner } from '../e2e/owner';
 import { findSecrets, sandboxGet } from '../e2e/setup';
+import { launchChromium, restGet as restGetFrom, signIn } from './browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser');
 /** The major version of the n8n under test (N8N_BIN, as the harness picks it). */
 const N8N_MAJOR = Number(
@@ -169,24 +170,9 @@ async function openNewCredential() {
 	await page.waitForSelector(CREDENTIAL);
 }
 
-/**
- * GET on n8n's REST API as the editor does it, from the page: with its session cookie and the
- * `browser-id` header n8n binds the session to (a request without it is refused, and the
- * refusal clears the cookie).
- */
+/** GET on n8n's REST API from the signed-in page. */
 async function restGet(restPath: string): Promise<{ status: number; body: unknown }> {
-	return await page.evaluate(async (url) => {
-		const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage;
-		const answer = await fetch(url, { headers: { 'browser-id': storage.getItem('n8n-browserId') ?? '' } });
-		const text = await answer.text();
-		let body: unknown = text;
-		try {
-			body = JSON.parse(text);
-		} catch {
-			// not JSON: kept as text for the failure message
-		}
-		return { status: answer.status, body };
-	}, `${baseUrl}/rest${restPath}`);
+	return await restGetFrom(page, baseUrl, restPath);
 }
 
 /** Saves the open workflow (Ctrl+S on both lines); resolves once n8n's REST API holds `nodes` (among others). */
@@ -260,31 +246,14 @@ async function closeNdv() {
 }
 
 before(async () => {
-	assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
 	fs.rmSync(ARTIFACTS, { recursive: true, force: true });
 	fs.mkdirSync(ARTIFACTS, { recursive: true });
 	sandbox = await startSandbox({ jobStepMs: 50 });
 	n8n = await createN8n();
 	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
 	({ baseUrl } = await n8n.start());
-	// /healthz answers before every REST route is mounted (seen on n8n 2.x under load): a 404
-	// here means "not yet", for up to a minute.
-	let setup: Response;
-	for (let tries = 0; ; tries++) {
-		setup = await fetch(`${baseUrl}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify(OWNER),
-		});
-		if (setup.status !== 404 || tries >= 60) break;
-		await new Promise((resolve) => setTimeout(resolve, 1000));
-	}
-	assert.equal(setup.status, 200, await setup.text());
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-	});
+	assert.equal(await setUpOwner(baseUrl, OWNER), 'created');
+	browser = await launchChromium();
 	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 	page.setDefaultTimeout(30_000);
 	page.on('console', (message) => {
@@ -301,16 +270,7 @@ after(async () => {
 });
 
 test('the owner signs in', async () => {
-	await page.goto(`${baseUrl}/signin`);
-	await page.fill('input[name=emailOrLdapLoginId]', OWNER.email);
-	await page.fill('input[name=password]', OWNER.password);
-	await shot('signin');
-	await page.click('[data-test-id=form-submit-button]');
-	await page.waitForURL((url) => !url.pathname.includes('signin'));
-	// Signed in: n8n's REST API knows the session's user (the landing page differs between lines).
-	const me = await restGet('/login');
-	assert.equal(me.status, 200, JSON.stringify(me.body));
-	assert.equal((me.body as { data: { email: string } }).data.email, OWNER.email);
+	await signIn(page, baseUrl, OWNER, () => shot('signin'));
 });
 
 test('Job Status Trigger: found in the nodes panel with its icon, opens with its defaults', async () => {

@@ -20,6 +20,8 @@
  *   versioned n8n-workflow next to n8n's own, which a real install never has.)
  * The user folder lives in os.tmpdir() (override: N8N_E2E_TMP), outside the repo, so a
  * `require` of something that is not a runtime dependency fails here as it would for a user.
+ * `createN8n({ userFolder, encryptionKey })` uses a folder that stays instead (npm run dev's
+ * .dev/n8n): its database is kept, the package laid out again, nothing removed by `dispose()`.
  *
  * Environment: N8N_BIN / N8N_NODE point at another n8n bin/n8n and Node binary (e.g. n8n 2.x on
  * Node 24: `npm run test:e2e:n8n2`); N8N_E2E_TMP picks the folder for user folders; KEEP_N8N_FOLDER=1 keeps them;
@@ -60,6 +62,16 @@ export interface CreateN8nOptions {
 	 * `n8n` section names exist (i.e. after `npm run build`).
 	 */
 	installPackage?: boolean;
+	/**
+	 * A user folder to keep (e.g. `npm run dev`'s .dev/n8n): created if missing, used as it is
+	 * when it holds a database (no template copied over it), never removed by `dispose()`.
+	 * Default: a new temporary folder, removed by `dispose()`.
+	 */
+	userFolder?: string;
+	/** N8N_ENCRYPTION_KEY; a kept user folder needs the same one every time. Default: a new one. */
+	encryptionKey?: string;
+	/** Where n8n's output goes (instead of being kept in memory for `logs()`). */
+	log?: (text: string) => void;
 }
 
 export interface CredentialInput {
@@ -186,6 +198,8 @@ export interface N8nInstance {
 	readonly packageInstalled: boolean;
 	/** Folder n8n loads the package from, if installed. */
 	readonly packageDir: string | undefined;
+	/** Lays the package out again from the built files (after a rebuild); n8n sees it at its next start. */
+	reinstallPackage(): Promise<void>;
 
 	/** Runs `n8n <args…>` with the instance's environment. Never throws on a non-zero exit. */
 	run(args: string[], options?: ExecuteOptions): Promise<CommandResult>;
@@ -478,6 +492,8 @@ function resolvePackageDir(fromDir: string, name: string): string | undefined {
 /** Lays the package out as n8n's community-package installer would (see the file comment). */
 async function installPackage(nodesDir: string, n8nBin: string): Promise<string> {
 	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
+	// A kept user folder holds the previous layout: replaced whole (old files and links go).
+	await fsp.rm(packageDir, { recursive: true, force: true });
 	await fsp.mkdir(packageDir, { recursive: true });
 
 	// n8n drops these from an installed package's package.json before `npm install`ing it.
@@ -541,6 +557,7 @@ async function seedDatabase(options: {
 	const templateDir = path.join(tmpRoot, 'n8n-e2e-db-templates', key);
 	const template = path.join(templateDir, 'database.sqlite');
 	const target = path.join(userFolder, '.n8n', 'database.sqlite');
+	if (fs.existsSync(target)) return; // a kept user folder: its database stays
 
 	if (!fs.existsSync(template)) {
 		const builder = await fsp.mkdtemp(path.join(tmpRoot, 'n8n-e2e-template-'));
@@ -609,26 +626,30 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 
 	const tmpRoot = process.env.N8N_E2E_TMP || os.tmpdir();
 	await fsp.mkdir(tmpRoot, { recursive: true });
-	const userFolder = await fsp.mkdtemp(path.join(tmpRoot, 'n8n-e2e-'));
-	const encryptionKey = randomBytes(24).toString('base64url');
+	const keepFolder = options.userFolder !== undefined;
+	const userFolder = keepFolder ? path.resolve(options.userFolder as string) : await fsp.mkdtemp(path.join(tmpRoot, 'n8n-e2e-'));
+	const encryptionKey = options.encryptionKey ?? randomBytes(24).toString('base64url');
 	const env: Record<string, string> = {
 		...cleanParentEnv(),
 		...defaultN8nEnv(userFolder, encryptionKey),
 		...(options.env ?? {}),
 	};
 
-	const logChunks: string[] = [];
+	const memoryLog: string[] = [];
+	const logChunks = { push: options.log ?? ((text: string) => void memoryLog.push(text)) };
 	const nodesDir = path.join(userFolder, '.n8n', 'nodes');
 	const scratch = path.join(userFolder, 'e2e');
 	let packageDir: string | undefined;
 	try {
 		await fsp.mkdir(nodesDir, { recursive: true });
+		// Scratch files are numbered from 1 by each instance: a kept folder's previous ones go.
+		await fsp.rm(scratch, { recursive: true, force: true });
 		await fsp.mkdir(scratch, { recursive: true });
 		const wantPackage = options.installPackage ?? packageIsBuilt();
 		if (wantPackage) packageDir = await installPackage(nodesDir, n8nBin);
 		await seedDatabase({ tmpRoot, userFolder, env, n8nBin, nodeBin, log: (text) => logChunks.push(text) });
 	} catch (error) {
-		await fsp.rm(userFolder, { recursive: true, force: true });
+		if (!keepFolder) await fsp.rm(userFolder, { recursive: true, force: true });
 		throw error;
 	}
 	let scratchCounter = 0;
@@ -723,6 +744,10 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		nodeBin,
 		packageInstalled: packageDir !== undefined,
 		packageDir,
+
+		async reinstallPackage() {
+			if (packageDir) await installPackage(nodesDir, n8nBin);
+		},
 
 		run,
 
@@ -856,7 +881,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		},
 
 		logs() {
-			return logChunks.join('');
+			return memoryLog.join('');
 		},
 
 		async dispose() {
@@ -871,7 +896,9 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 				}
 			}
 			await Promise.race([Promise.all(waits), sleep(10_000)]);
-			if (process.env.KEEP_N8N_FOLDER === '1') {
+			if (keepFolder) {
+				// the caller's folder: kept
+			} else if (process.env.KEEP_N8N_FOLDER === '1') {
 				process.stderr.write(`[harness] kept n8n user folder ${userFolder}\n`);
 			} else {
 				await fsp.rm(userFolder, { recursive: true, force: true, maxRetries: 3 });
