@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # `npm test` after bootstrap: the checks, then the suites of the two n8n lines side by side.
 #
-# The suites spend much of their time waiting (n8n starting, the 2.x trigger's once-a-minute
+# The suites spend most of their time waiting (n8n starting, the 2.x schedules' once-a-minute
 # polls, installs on the network), so the n8n 1.x suites and the n8n 2.x lane (its install, then
-# its suites) run at once, one a core: each lane's lines are prefixed with its name, and each
-# step's time is printed at the end. A failing step fails the run after both lanes have ended.
-#   SERIAL=1 npm test   runs the lanes one after the other (for a quiet timing of each step).
+# its suites) run at once; within the 2.x lane, the two suites that wait on minute-long polls
+# (the Job Status Trigger's and the active templates') run beside the others. Each lane's lines
+# are prefixed with its name, and each step's time is printed at the end. A failing step fails
+# the run after every lane has ended.
+#   SERIAL=1 npm test   runs everything one step after the other (a quiet timing of each step).
+#   LOAD=1 npm test     also runs the load suites (npm run test:load) in the 2.x lane: what CI runs.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,12 +22,14 @@ step() { # lane, name, command...
   local lane="$1" name="$2" start status=0
   shift 2
   start=$(date +%s.%N)
-  echo "== [$lane] $name"
+  local label="$name"
+  [ "$lane" = checks ] && label="[checks] $name" # the other lanes' lines get their prefix from prefixed()
+  echo "== $label"
   "$@" || status=$?
   local seconds
   seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   printf '%s\t%s\t%s\t%s\n' "$lane" "$name" "$seconds" "$status" >>"$timings"
-  echo "== [$lane] $name: $([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)") in $seconds s"
+  echo "== $label: $([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)") in $seconds s"
   return "$status"
 }
 
@@ -40,8 +45,21 @@ lane_n8n2() {
   step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh || return
   while [ ! -s "$checks_done" ]; do sleep 1; done
   [ "$(cat "$checks_done")" = 0 ] || return 1
-  step n8n2 "e2e suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
-    step n8n2 "browser (n8n 2.x)" npm run -s test:browser:n8n2
+  local polls=(test/e2e/jobStatusTrigger.test.ts test/e2e/examples.test.ts) others=() file status=0 pid
+  for file in test/e2e/*.test.ts; do
+    [[ " ${polls[*]} " == *" $file "* ]] || others+=("$file")
+  done
+  if [ -n "${SERIAL:-}" ]; then
+    E2E_FILES="${polls[*]}" step n8n2 "e2e, minute-long polls (n8n 2.x)" npm run -s test:e2e:n8n2 || status=$?
+  else
+    E2E_FILES="${polls[*]}" step n8n2 "e2e, minute-long polls (n8n 2.x)" npm run -s test:e2e:n8n2 &
+    pid=$!
+  fi
+  { E2E_FILES="${others[*]}" step n8n2 "e2e, the other suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
+    step n8n2 "browser (n8n 2.x)" npm run -s test:browser:n8n2 &&
+    if [ -n "${LOAD:-}" ]; then step n8n2 "load suites (test:load)" npm run -s test:load:run; fi; } || status=$?
+  if [ -n "${pid:-}" ]; then wait "$pid" || status=$?; fi
+  return "$status"
 }
 prefixed() { # lane function: its lines, prefixed, as they come
   "$1" 2>&1 | sed -u "s/^/[${1#lane_}] /"
