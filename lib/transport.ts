@@ -204,8 +204,9 @@ export class PlatformTransport {
 	 * `options` may be a factory, for bodies (streams) that must be made anew for each attempt.
 	 * `beforeRetry` runs before a re-send that follows a possibly delivered attempt: it may find
 	 * that the first attempt did land, and return its result instead of sending again (or throw
-	 * when it cannot tell). With it, a 5xx counts as possibly delivered too: a gateway may answer
-	 * 502 after the platform acted, and only a caller that can look up what landed can tell.
+	 * when it cannot tell). A 5xx counts as possibly delivered, as a broken connection does: a
+	 * gateway may answer 502 after the platform acted. Where nothing can be looked up (a batch),
+	 * the result says so (`possiblyDuplicated`).
 	 */
 	async request(
 		options: IHttpRequestOptions | (() => IHttpRequestOptions),
@@ -264,8 +265,7 @@ export class PlatformTransport {
 				throw outcome;
 			}
 			const failure = outcome;
-			possiblyDuplicated ||=
-				failure.maybeDelivered || (beforeRetry !== undefined && isServerError(failure.status));
+			possiblyDuplicated ||= failure.maybeDelivered || isServerError(failure.status);
 			if (retries >= this.policy.maxRetries) {
 				throw new PlatformRequestError(
 					`${failure.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`,

@@ -115,6 +115,21 @@ test('Ayona: ISO 8601 dates are sent as YYYY-MM-DD HH:mm:ss', async () => {
 	);
 });
 
+test('Ayona, a batch answered 502 after it was stored: re-sent, and each of its items flagged possibly duplicated (Ayona has no key to look it up by)', async () => {
+	await sandbox.reset();
+	sandbox.configure({ readings: { processedThen502: { ayona: 1 } } });
+	const result = await run(ayona.id as string);
+	assert.equal(result.status, 'success', result.error?.message);
+	const output = result.nodeOutput('Import Items');
+	assert.deepEqual(output.map((item) => [item.status, item.possiblyDuplicated, item.safeToResend]), [
+		['accepted', true, false],
+		['accepted', true, false],
+		['accepted', true, false],
+	]);
+	const records = await sandboxGet<{ entries: Array<{ name: string }> }>(sandbox, '/__sandbox/records/ayona');
+	assert.deepEqual(records.entries.map((entry) => entry.name), ['User 1', 'User 2', 'User 3', 'User 1', 'User 2', 'User 3'], 'the 502 came after the batch was stored: it is there twice, as flagged');
+});
+
 test('Userpilot: the items go as one import job that completes with total_rows equal to the items sent', async () => {
 	await sandbox.reset();
 	const result = await run(userpilot.id as string);

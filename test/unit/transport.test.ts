@@ -194,7 +194,7 @@ test('a 401 to a request whose stream body was read, with no way to make it anew
 	assert.equal(calls.length, 1, 'the read stream was not sent a second time');
 });
 
-test('with a look-up, a 5xx counts as possibly delivered and the look-up runs before a re-send', async () => {
+test('a 5xx counts as possibly delivered: with a look-up, the look-up runs before a re-send; without, the batch is flagged', async () => {
 	const { context, calls } = fakeContext([{ status: 502, body: 'bad gateway' }]);
 	let lookups = 0;
 	const transport = new PlatformTransport(context, userpilot, userpilotCredentials, fastPolicy);
@@ -209,5 +209,10 @@ test('with a look-up, a 5xx counts as possibly delivered and the look-up runs be
 	const batch = fakeContext([{ status: 502, body: 'bad gateway' }, { status: 200, body: 'queued' }]);
 	const plain = new PlatformTransport(batch.context, rimdian, credentials, fastPolicy);
 	const sent = await plain.request({ method: 'POST', url: '/data', body: '{}' }, 'batch 1');
-	assert.equal(sent.possiblyDuplicated, false, 'without a look-up a 5xx keeps its old reading');
+	assert.equal(sent.possiblyDuplicated, true, 'without a look-up, a batch re-sent after a 5xx is flagged: the 5xx may have come after the platform acted');
+
+	const busy = fakeContext([{ status: 429, headers: { 'retry-after': '0' } }, { status: 200, body: 'queued' }]);
+	const refused = new PlatformTransport(busy.context, rimdian, credentials, fastPolicy);
+	const afterRefusal = await refused.request({ method: 'POST', url: '/data', body: '{}' }, 'batch 1');
+	assert.equal(afterRefusal.possiblyDuplicated, false, 'a 429 was not processed: nothing to flag');
 });
