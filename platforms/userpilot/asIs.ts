@@ -62,6 +62,39 @@ export function fileRewrites(
 	return reasons;
 }
 
+/** Bytes of the file's start read for its CSV header (all of it when the header is longer). */
+const HEADER_BYTES = 64 * 1024;
+
+/**
+ * The CSV header's column names, read from the file's start only (an in-memory file is one chunk:
+ * the reader would otherwise parse all of it). A problem of the header itself is thrown; what
+ * follows it is left to the validating pass (and to Userpilot).
+ */
+async function readColumns(
+	source: BinarySource,
+	file: FileSettings,
+): Promise<string[] | undefined> {
+	let failure: unknown;
+	for (const end of [Math.min(source.size, HEADER_BYTES), source.size]) {
+		const header: ReadResult = { headerEndOffset: 0 };
+		failure = undefined;
+		try {
+			for await (const row of readRows(await source.open(0, end), 'csv', file.csv, header)) {
+				void row;
+				break;
+			}
+		} catch (error) {
+			failure = error;
+		}
+		// A header that runs to the end of a cut read may be cut itself: read it all then.
+		if (header.columns !== undefined && (end === source.size || header.headerEndOffset < end))
+			return header.columns;
+		if (end === source.size) break;
+	}
+	if (failure !== undefined) throw failure;
+	return undefined;
+}
+
 /** A field of a row that would reach Userpilot other than as it was checked. */
 export interface FieldRewrite {
 	field: string;
@@ -105,9 +138,11 @@ export function rowRewrites(
 	format: FileSettings['format'],
 ): FieldRewrite[] {
 	const out: FieldRewrite[] = [];
+	if (raw === checked) return out;
 	const has = (row: Record<string, unknown>, key: string) =>
 		Object.prototype.hasOwnProperty.call(row, key);
-	const keys = new Set([...Object.keys(raw), ...Object.keys(checked)]);
+	const keys = Object.keys(raw);
+	for (const key in checked) if (!has(raw, key)) keys.push(key);
 	for (const field of keys) {
 		const inRaw = has(raw, field);
 		const inChecked = has(checked, field);
@@ -176,13 +211,53 @@ interface Tally {
  * CSV columns); `row` compares each validated row with the row as read; `refused` says why not.
  */
 export class AsIsCheck {
+	/**
+	 * The file settings to validate with: their platform hands this check each row as read and
+	 * as validated (no second reading, no re-parsing of the serialized row).
+	 */
+	readonly file: FileSettings;
+
 	private readonly tallies = new Map<string, Tally>();
+	/** The record the last mapItem call was given: the row as read from the file. */
+	private lastRead: IDataObject = {};
+	/** Rows validated so far, and rows handed to `row` so far (the same order, one for one). */
+	private validated = 0;
+	private seen = 0;
+	/** Rewrites of validated rows not yet handed to `row`, by their validation number. */
+	private pending: Array<{ at: number; rewrites: FieldRewrite[] }> = [];
 
 	private constructor(
-		private readonly file: FileSettings,
+		file: FileSettings,
 		readonly fileReasons: string[],
-		private readonly columns: string[] | undefined,
-	) {}
+	) {
+		const { platform } = file;
+		this.file = {
+			...file,
+			platform: {
+				...platform,
+				mapItem: (json, options) => {
+					this.lastRead = json;
+					return platform.mapItem(json, options);
+				},
+				compileValidator: (options) => {
+					const validate = platform.compileValidator(options);
+					return (item) => {
+						const result = validate(item);
+						if (result.ok) {
+							this.validated++;
+							const rewrites = rowRewrites(
+								this.lastRead,
+								result.value as Record<string, unknown>,
+								file.format,
+							);
+							if (rewrites.length > 0) this.pending.push({ at: this.validated, rewrites });
+						}
+						return result;
+					};
+				},
+			},
+		};
+	}
 
 	/** Reads the file's first bytes and, for a CSV, its header (a file format error is thrown). */
 	static async open(source: BinarySource, file: FileSettings): Promise<AsIsCheck> {
@@ -193,36 +268,22 @@ export class AsIsCheck {
 		)) as AsyncIterable<Buffer>)
 			head = Buffer.concat([head, chunk]);
 		let reasons = fileRewrites(head, file.format, file.csv.delimiter);
-		let columns: string[] | undefined;
 		if (reasons.length === 0 && file.format === 'csv') {
-			const header: ReadResult = { headerEndOffset: 0 };
-			for await (const row of readRows(await source.open(), 'csv', file.csv, header)) {
-				void row;
-				break;
-			}
-			columns = header.columns;
+			const columns = await readColumns(source, file);
 			reasons = fileRewrites(head, file.format, file.csv.delimiter, columns);
 		}
-		return new AsIsCheck(file, reasons, columns);
+		return new AsIsCheck(file, reasons);
 	}
 
-	/** Compares one validated row (as the normalized mode would send it) with the file's row. */
+	/**
+	 * Called with each row validated with `this.file`, in order: counts what it would need
+	 * rewritten, under its row number.
+	 */
 	row(prepared: PreparedRow): void {
-		const { columns } = this;
-		const cells = prepared.cells;
-		if (cells === undefined) return;
-		let raw: Record<string, unknown>;
-		if (this.file.format === 'csv') {
-			if (columns === undefined) return;
-			raw = {};
-			for (let i = 0; i < columns.length; i++) raw[columns[i]] = cells[i];
-		} else {
-			// The line as serialized by the node: nothing was rewritten.
-			if (cells[0] === prepared.serialized) return;
-			raw = JSON.parse(cells[0]) as IDataObject;
-		}
-		const checked = JSON.parse(prepared.serialized) as IDataObject;
-		for (const rewrite of rowRewrites(raw, checked, this.file.format)) {
+		this.seen++;
+		if (this.pending.length === 0 || this.pending[0].at !== this.seen) return;
+		const { rewrites } = this.pending.shift()!;
+		for (const rewrite of rewrites) {
 			const key = `${rewrite.kind}:${rewrite.field}:${'from' in rewrite}:${'to' in rewrite}`;
 			const tally = this.tallies.get(key);
 			if (tally === undefined) {

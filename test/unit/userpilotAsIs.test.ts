@@ -53,7 +53,7 @@ async function decide(bytes: Buffer, file: FileSettings, name = 'events.csv'): P
 	const check = await AsIsCheck.open(source, file);
 	if (check.fileReasons.length > 0) return check.reasons();
 	const rejected: string[] = [];
-	for await (const row of prepareRows(source, file, (r) => rejected.push(r.message)))
+	for await (const row of prepareRows(source, check.file, (r) => rejected.push(r.message)))
 		check.row(row);
 	assert.deepEqual(rejected, [], 'the test files are valid');
 	return check.reasons();
@@ -210,4 +210,34 @@ test('a file the reader cannot read is a clear format error, not a crash', async
 		AsIsCheck.open(sourceOf(Buffer.alloc(0), 'x.csv'), settings('csv')),
 		/the file is empty/,
 	);
+});
+
+test('rows are named by their number in the file, rejected rows in between included', async () => {
+	const text =
+		'event_type,source,user_id,inserted_at\n' +
+		'identify_user,backend-http,u-1,2024-05-01 10:00:00\n' +
+		'identify_user,backend-http,,2024-05-01 10:00:00\n' +
+		'identify_user,,u-3,2024-05-01 10:00:00\n';
+	const file = settings('csv', { defaultSource: 'backend-http' });
+	const source = sourceOf(Buffer.from(text), 'x.csv');
+	const check = await AsIsCheck.open(source, file);
+	const rejected: number[] = [];
+	for await (const row of prepareRows(source, check.file, (r) => rejected.push(r.row)))
+		check.row(row);
+	assert.deepEqual(rejected, [2]);
+	assert.deepEqual(check.reasons(), [
+		'row 3 has no source: the Default Source "backend-http" would be filled in',
+	]);
+});
+
+test('the header is read from the file start, however long its first row or header', async () => {
+	// A first row longer than the bytes read for the header (its quote not closed there).
+	const long = `${HEADER}track,opened,backend-http,u-1,2024-05-01 10:00:00,"{""note"": ""${'x'.repeat(100_000)}""}"\n`;
+	assert.deepEqual(await decide(Buffer.from(long), settings('csv')), []);
+	// A header longer than that, with a dotted column at its end.
+	const names = Array.from({ length: 8000 }, (_, i) => `extra_column_${i}`);
+	const wide = `${HEADER.trimEnd()},${names.join(',')},context.plan\n${ROW.trimEnd()},${names.map(() => '').join(',')},pro\n`;
+	const check = await AsIsCheck.open(sourceOf(Buffer.from(wide), 'w.csv'), settings('csv'));
+	assert.equal(check.fileReasons.length, 1);
+	assert.match(check.fileReasons[0], /column "context\.plan" has a dotted name/);
 });

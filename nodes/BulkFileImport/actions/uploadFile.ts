@@ -202,7 +202,7 @@ export async function uploadFile(
 	if (validateFirst || needsSplit || normalized || resuming) {
 		const scanned = await scan(
 			source,
-			file,
+			asIs?.file ?? file,
 			validateFirst || normalized,
 			normalized,
 			split ? partLimit : Number.MAX_SAFE_INTEGER,
