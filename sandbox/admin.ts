@@ -136,6 +136,7 @@ export async function handleAdmin(ctx: Ctx, hooks: AdminHooks): Promise<void> {
 					format: j.format,
 					rows_kept: j.rows !== null,
 					row_count: j.rowCount,
+					sha256: j.sha256 ?? null,
 				})),
 			rows: { total, offset: p.offset, limit: p.limit, items: rows },
 		});

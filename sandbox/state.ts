@@ -384,6 +384,8 @@ export interface UserpilotJob {
 	filePath: string | null;
 	/** Reason forced by /__sandbox/userpilot/fail-next. */
 	forcedFailure: string | null;
+	/** SHA-256 (hex) of the uploaded file's bytes, shown by the admin records (what was received). */
+	sha256?: string;
 }
 
 export interface AyonaEntry {

@@ -3,7 +3,7 @@
  * (queued → validating → processing → pending_refresh → completed | failed, one step every
  * config.jobStepMs) and the job-status endpoints.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, promises as fsp, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import busboy from 'busboy';
@@ -292,6 +292,7 @@ export function postImport(ctx: Ctx): void {
 	let fileStream: WriteStream | null = null;
 	let fileWritten: Promise<void> = Promise.resolve();
 	let textFileField = false;
+	const digest = createHash('sha256');
 
 	const cleanup = (): void => {
 		const path = filePath;
@@ -337,6 +338,7 @@ export function postImport(ctx: Ctx): void {
 			if (done) return;
 			if (firstBytes === null) firstBytes = chunk.subarray(0, 64);
 			size += chunk.length;
+			digest.update(chunk);
 			if (size > max) {
 				up.rejected413++;
 				file.unpipe(ws);
@@ -394,6 +396,7 @@ export function postImport(ctx: Ctx): void {
 					rowCount: 0,
 					filePath,
 					forcedFailure: up.failNext.length > 0 ? (up.failNext.shift() as string) : null,
+					sha256: digest.digest('hex'),
 				};
 				filePath = null;
 				fileStream = null;

@@ -50,7 +50,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 				name: 'The File As It Is (Fastest)',
 				value: 'asIs',
 				description:
-					"The bytes of the file are streamed unchanged: for files already in Userpilot's format",
+					"The bytes of the file are streamed unchanged: for files already in Userpilot's format (UTF-8, commas, nothing to fill in). A file that would need rewriting is refused, saying why.",
 			},
 			{
 				name: 'Validated Rows as NDJSON',
@@ -69,7 +69,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description:
-			"Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot's rules. Userpilot fails a whole job for one bad row.",
+			"Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot's rules or would need rewriting (e.g. a default source filled in). Userpilot fails a whole job for one bad row.",
 		displayOptions: { show: { platform: ['userpilot'], userpilotUpload: ['asIs'] } },
 	},
 	{

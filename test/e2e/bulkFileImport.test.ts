@@ -3,6 +3,7 @@
  *   node --import tsx --test test/e2e/bulkFileImport.test.ts   (after npm run build)
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -41,6 +42,12 @@ const badRowsCsv =
 	'track,opened,backend-http,u-3,yesterday,{}\n' +
 	'identify_user,,backend-http,u-4,2024-05-01 10:00:00,not json\n';
 
+/** The same rows as eventsCsv's first three, in files that "The File As It Is" cannot send unchanged. */
+const asIsRows = eventsCsv.split('\n').slice(0, 4).join('\n') + '\n';
+const semicolonCsv = asIsRows.replace(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/gm, ';');
+const utf16Csv = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(asIsRows, 'utf16le')]);
+const noSourceCsv = 'event_type,event_name,user_id,inserted_at\ntrack,opened,u-1,2024-05-01 10:00:00\ntrack,opened,u-2,2024-05-01 11:00:00\n';
+
 function usersCsv(rows: number, bad: Set<number>): string {
 	let text = 'external_id,is_authenticated,created_at,email\n';
 	for (let i = 1; i <= rows; i++) {
@@ -56,6 +63,8 @@ const up = (id: string, file: string, options: Record<string, unknown> = {}, ext
 		'Bulk File Import': { ...extra, options: { waitForCompletion: true, pollIntervalSeconds: 0.2, ...options } },
 	});
 
+fs.writeFileSync(path.join(dir, 'utf16.csv'), utf16Csv);
+
 const workflows = {
 	csv: up('bulkSeedCsv', fixture('userpilot-sample.csv')),
 	ndjson: up('bulkSeedNdjson', fixture('userpilot-sample.ndjson')),
@@ -65,6 +74,10 @@ const workflows = {
 	busyFail: up('bulkBusyFail', fixture('userpilot-sample.csv'), { whenJobRunning: 'fail' }),
 	badRows: up('bulkBadRows', write('bad-rows.csv', badRowsCsv), {}, { userpilotUpload: 'asIs', validateFirst: true }),
 	pendingRefresh: up('bulkPendingRefresh', fixture('userpilot-sample.csv'), { waitTimeoutMinutes: 0.05 }),
+	asIsSemicolon: up('bulkAsIsSemicolon', write('semicolon.csv', semicolonCsv), { delimiter: ';' }, { userpilotUpload: 'asIs', validateFirst: true }),
+	asIsUtf16: up('bulkAsIsUtf16', path.join(dir, 'utf16.csv'), {}, { userpilotUpload: 'asIs', validateFirst: true }),
+	asIsNoSource: up('bulkAsIsNoSource', write('no-source.csv', noSourceCsv), {}, { userpilotUpload: 'asIs', validateFirst: true, defaultSource: 'backend-http-import' }),
+	asIsPlain: up('bulkAsIsPlain', write('plain.csv', asIsRows), {}, { userpilotUpload: 'asIs', validateFirst: true }),
 	rimdian: variant(rimdianFile, 'bulkRimdianCsv', { 'Read Export File': { fileSelector: write('users.csv', usersCsv(3000, new Set([17, 2999]))) } }),
 };
 
@@ -238,6 +251,52 @@ test('a file with bad rows is refused before upload, with row-level reasons', as
 	assert.match(error?.message ?? '', /Row 3: field "inserted_at"/);
 	assert.match(error?.message ?? '', /Row 4: field "metadata"/);
 	assert.equal(sandbox.stats().userpilot.uploads, 0);
+});
+
+type UserpilotJobRecord = UserpilotRecords['jobs'][number] & { file_size: number; sha256: string | null };
+
+/** A file "The File As It Is" must refuse: the error names what needs rewriting and the other mode. */
+async function assertRefusedAsIs(id: string, reason: RegExp): Promise<void> {
+	await sandbox.reset();
+	const result = await run(id);
+	assert.equal(result.status, 'error', 'refused, not uploaded');
+	const message = result.nodeError('Bulk File Import')?.message ?? '';
+	assert.match(message, /^The file was not uploaded: "The File As It Is" sends its bytes unchanged, and they are not what was checked/);
+	assert.match(message, reason);
+	assert.match(message, /Set "Send" to "Validated Rows as NDJSON"/);
+	assert.equal(sandbox.stats().userpilot.uploads, 0, 'nothing reached Userpilot');
+}
+
+test('as it is: a ";"-delimited CSV is refused, naming the delimiter', async () => {
+	await assertRefusedAsIs('bulkAsIsSemicolon', /its fields are separated by ";" .*where Userpilot's CSV is comma-separated/);
+});
+
+test('as it is: a UTF-16 CSV is refused, naming the encoding', async () => {
+	await assertRefusedAsIs('bulkAsIsUtf16', /it is UTF-16 text, where Userpilot's import files are UTF-8/);
+});
+
+test('as it is: a CSV without source is refused when the Default Source would fill it in', async () => {
+	await assertRefusedAsIs('bulkAsIsNoSource', /2 rows \(rows 1, 2\) have no source: the Default Source "backend-http-import" would be filled in/);
+});
+
+test('as it is: a compliant CSV is uploaded byte for byte, and its rows arrive as in the file', async () => {
+	await sandbox.reset();
+	const result = await run('bulkAsIsPlain');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [summary] = result.nodeOutput('Bulk File Import');
+	assert.equal(summary.status, 'completed');
+	assert.equal(summary.totalRows, 3);
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+	assert.equal(records.jobs.length, 1);
+	const job = records.jobs[0] as UserpilotJobRecord;
+	assert.match(job.filename, /\.csv$/);
+	assert.equal(job.file_size, Buffer.byteLength(asIsRows));
+	assert.equal(job.sha256, createHash('sha256').update(asIsRows).digest('hex'), 'the bytes received are the file');
+	assert.deepEqual(records.rows.items.map((row) => [row.user_id, row.source, row.inserted_at]), [
+		['track-000', 'backend-http', '2024-05-01 10:00:00.123456'],
+		['track-001', 'backend-http', '2024-05-02 10:00:00.123456'],
+		['track-002', 'backend-http', '2024-05-03 10:00:00.123456'],
+	]);
 });
 
 test('Rimdian: a 3,000-row CSV streams in batches; bad rows are skipped, reported and given back as a file', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, beforeEach, test } from 'node:test';
 import {
 	AYONA_KEY,
@@ -355,6 +356,9 @@ test('userpilot job life cycle to completed (CSV sample)', async () => {
 	assert.deepEqual(rec.rows.items[0].metadata, { created_at: '1694172975', name: 'User-Alice', prop_0: 'value_743', prop_1: 'value_927' });
 	assert.equal(rec.rows.items[2].event_name, 'created_project');
 	assert.equal(sb.stats().userpilot.rowsImported, 3);
+	// the job's record names the bytes it received
+	const received = rec.jobs.find((j: { job_id: string }) => j.job_id === job.job_id);
+	assert.equal(received.sha256, createHash('sha256').update(CSV_SAMPLE).digest('hex'));
 });
 
 test('userpilot NDJSON sample: completes without required source, fails with it', async () => {

@@ -10,6 +10,7 @@ import { readRows } from '../../../lib/readers';
 import type { SendSettings } from '../../../lib/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
 import { uploadToken } from '../../../lib/uploadName';
+import { AsIsCheck } from '../../../platforms/userpilot/asIs';
 import {
 	createImportJob,
 	readJobWaitOptions,
@@ -69,6 +70,7 @@ async function scan(
 	validate: boolean,
 	normalized: boolean,
 	partLimit: number,
+	asIs?: AsIsCheck,
 ): Promise<ScanResult> {
 	const header: ReadResult = { headerEndOffset: 0 };
 	const rejected: RejectedRow[] = [];
@@ -118,6 +120,7 @@ async function scan(
 			},
 		);
 		for await (const row of rowsOfFile) {
+			asIs?.row(row);
 			consider(row.endOffset, normalized ? Buffer.byteLength(row.serialized) + 1 : undefined);
 		}
 	} else {
@@ -188,6 +191,11 @@ export async function uploadFile(
 		fileSize: source.size,
 	};
 
+	// As it is, the file goes only if its bytes are what is checked (else it is refused, saying why).
+	const asIs = normalized ? undefined : await AsIsCheck.open(source, file);
+	const notAsIs = asIs?.refused(base);
+	if (notAsIs) return notAsIs;
+
 	let parts: FilePart[] = [{ start: 0, end: source.size, rows: 0, bytes: source.size }];
 	let headerEnd = 0;
 	let rows: number | undefined;
@@ -195,10 +203,11 @@ export async function uploadFile(
 	if (validateFirst || needsSplit || normalized || resuming) {
 		const scanned = await scan(
 			source,
-			file,
+			asIs?.file ?? file,
 			validateFirst || normalized,
 			normalized,
 			split ? partLimit : Number.MAX_SAFE_INTEGER,
+			asIs,
 		);
 		rows = scanned.rows;
 		if (scanned.rejectedCount > 0) {
@@ -223,6 +232,8 @@ export async function uploadFile(
 						.join(' | '),
 			};
 		}
+		const rewritten = asIs?.refused({ ...base, rowsRead: rows });
+		if (rewritten) return rewritten;
 		headerEnd = scanned.header.headerEndOffset;
 		if (normalized || resuming || scanned.parts.length > 1) parts = scanned.parts;
 		if (parts.length === 0) {
