@@ -15,7 +15,8 @@ cd "$ROOT"
 
 timings="$(mktemp)"
 checks_done="$(mktemp)" # the checks' exit status, once they have ended
-trap 'rm -f "$timings" "$checks_done"' EXIT
+output="$(mktemp)"      # every line of every step, for the closing count of tests
+trap 'rm -f "$timings" "$checks_done" "$output"' EXIT
 
 # Runs one step, prints its outcome and appends "lane<TAB>name<TAB>seconds<TAB>status" to $timings.
 step() { # lane, name, command...
@@ -62,8 +63,14 @@ lane_n8n2() {
   return "$status"
 }
 prefixed() { # lane function: its lines, prefixed, as they come
-  "$1" 2>&1 | sed -u "s/^/[${1#lane_}] /"
+  "$1" 2>&1 | tee -a "$output" | sed -u "s/^/[${1#lane_}] /"
   return "${PIPESTATUS[0]}"
+}
+
+# One closing line for the whole run: the node test runner's counts (spec reporter) added up.
+print_test_count() {
+  awk '/^ℹ pass [0-9]+$/ { pass += $3 } /^ℹ fail [0-9]+$/ { fail += $3 } /^ℹ skipped [0-9]+$/ { skipped += $3 }
+    END { printf "tests: %d passed, %d failed, %d skipped\n", pass, fail, skipped }' "$output"
 }
 
 print_timings() {
@@ -87,7 +94,7 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 if [ -n "${SERIAL:-}" ]; then
-  checks || status=$?
+  checks > >(tee -a "$output") 2>&1 || status=$?
   echo "$status" >"$checks_done"
   if [ "$status" -eq 0 ]; then
     prefixed lane_n8n1 || status=$?
@@ -96,7 +103,7 @@ if [ -n "${SERIAL:-}" ]; then
 else
   prefixed lane_n8n2 &
   pid2=$!
-  checks || status=$?
+  checks > >(tee -a "$output") 2>&1 || status=$?
   echo "$status" >"$checks_done"
   if [ "$status" -eq 0 ]; then
     prefixed lane_n8n1 || status=$?
@@ -104,4 +111,5 @@ else
   wait "$pid2" || status=$?
 fi
 print_timings
+print_test_count
 exit "$status"
