@@ -36,7 +36,7 @@ export class WarningList {
 }
 
 /** Earliest year that no platform page is needed for: older dates are sent with a warning. */
-export const USUAL_MIN_YEAR = 1900;
+const USUAL_MIN_YEAR = 1900;
 
 /** Reason of the warning for a date written before USUAL_MIN_YEAR (dates written year first). */
 export function earlyDateReason(written: string, platform: string): string | undefined {

@@ -12,10 +12,13 @@
  * of an identify_company row other than its own are ignored. In a CSV, a cell is text: a JSON
  * `metadata` cell, a number written as the number, an empty numeric cell are what the file says.
  */
+import { isDeepStrictEqual } from 'node:util';
+
 import type { IDataObject } from 'n8n-workflow';
 
 import type { FileSettings, PreparedRow } from '../../lib/fileRows';
 import { readRows, type BinarySource, type ReadResult } from '../../lib/readers';
+import { isRecord } from '../../lib/validation/checks';
 
 const COMPANY_KEYS = new Set(['event_type', 'company_id', 'source', 'inserted_at', 'metadata']);
 const NUMERIC_FIELDS = new Set(['screen_width', 'screen_height']);
@@ -104,25 +107,6 @@ export interface FieldRewrite {
 	to?: unknown;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-	if (a === b) return true;
-	if (Array.isArray(a)) {
-		return (
-			Array.isArray(b) && a.length === b.length && a.every((value, i) => jsonEqual(value, b[i]))
-		);
-	}
-	if (!isObject(a) || !isObject(b)) return false;
-	const keys = Object.keys(a);
-	if (keys.length !== Object.keys(b).length) return false;
-	return keys.every(
-		(key) => Object.prototype.hasOwnProperty.call(b, key) && jsonEqual(a[key], b[key]),
-	);
-}
-
 function blank(value: unknown): boolean {
 	return value === undefined || value === null || value === '';
 }
@@ -148,11 +132,11 @@ export function rowRewrites(
 		const inChecked = has(checked, field);
 		const from = raw[field];
 		const to = checked[field];
-		if (inRaw && inChecked && jsonEqual(from, to)) continue;
+		if (inRaw && inChecked && isDeepStrictEqual(from, to)) continue;
 		// Userpilot gives a row without metadata {}; a CSV holds it as one cell of JSON text.
 		if (
 			field === 'metadata' &&
-			isObject(to) &&
+			isRecord(to) &&
 			(blank(from) || (format === 'csv' && typeof from === 'string'))
 		)
 			continue;

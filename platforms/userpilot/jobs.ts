@@ -326,12 +326,9 @@ export function findUpload(jobs: readonly UserpilotJob[], upload: UploadFacts): 
 	const byName = jobs.find((job) => job.filename === upload.filename);
 	if (byName) return { found: byName, by: 'name' };
 	const since = jobs.filter((job) => startedSince(job, upload.beganAt));
-	const sameSize =
-		upload.fileSize === undefined
-			? since
-			: since.filter((job) => Number(job.file_size) === upload.fileSize);
-	const unsized = upload.fileSize === undefined;
-	if (sameSize.length === 1 && !unsized) return { found: sameSize[0], by: 'size and start time' };
+	if (upload.fileSize === undefined) return { found: undefined, candidates: since };
+	const sameSize = since.filter((job) => Number(job.file_size) === upload.fileSize);
+	if (sameSize.length === 1) return { found: sameSize[0], by: 'size and start time' };
 	return { found: undefined, candidates: sameSize };
 }
 

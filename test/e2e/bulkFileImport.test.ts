@@ -110,15 +110,21 @@ after(async () => {
 	fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("Userpilot's sample CSV imports as a job that completes with total_rows 3", async () => {
+/** Runs a workflow that must import the 3-row file as one completed job; the sandbox's records. */
+async function importsThreeRowsAsOneJob(id: string): Promise<UserpilotRecords> {
 	await sandbox.reset();
-	const result = await run('bulkSeedCsv');
+	const result = await run(id);
 	assert.equal(result.status, 'success', result.error?.message);
 	const [summary] = result.nodeOutput('Bulk File Import');
 	assert.equal(summary.status, 'completed');
 	assert.equal(summary.totalRows, 3);
 	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
 	assert.equal(records.jobs.length, 1);
+	return records;
+}
+
+test("Userpilot's sample CSV imports as a job that completes with total_rows 3", async () => {
+	const records = await importsThreeRowsAsOneJob('bulkSeedCsv');
 	assert.deepEqual([records.jobs[0].status, records.jobs[0].total_rows], ['completed', 3]);
 	assert.deepEqual(records.rows.items.map((row) => row.user_id), ['User-7320-001', 'User-9491-002', 'User-6267-003']);
 	// Sent as validated NDJSON: metadata is an object, microseconds kept, the source as given.
@@ -280,14 +286,7 @@ test('as it is: a CSV without source is refused when the Default Source would fi
 });
 
 test('as it is: a compliant CSV is uploaded byte for byte, and its rows arrive as in the file', async () => {
-	await sandbox.reset();
-	const result = await run('bulkAsIsPlain');
-	assert.equal(result.status, 'success', result.error?.message);
-	const [summary] = result.nodeOutput('Bulk File Import');
-	assert.equal(summary.status, 'completed');
-	assert.equal(summary.totalRows, 3);
-	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
-	assert.equal(records.jobs.length, 1);
+	const records = await importsThreeRowsAsOneJob('bulkAsIsPlain');
 	const job = records.jobs[0] as UserpilotJobRecord;
 	assert.match(job.filename, /\.csv$/);
 	assert.equal(job.file_size, Buffer.byteLength(asIsRows));

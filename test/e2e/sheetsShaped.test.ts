@@ -10,13 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 
-import {
-	RIMDIAN_SERVICE_EMAIL,
-	RIMDIAN_SERVICE_PASSWORD,
-	RIMDIAN_WORKSPACE,
-	startSandbox,
-	type Sandbox,
-} from '../../sandbox/server';
+import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { createN8n, type N8nInstance } from './harness';
 import { loadExample, sandboxCredentials, sandboxGet, variant } from './setup';
 
@@ -77,22 +71,16 @@ before(async () => {
 	sandbox = await startSandbox({ jobStepMs: 50 });
 	n8n = await createN8n();
 	const apiUrl = await startApiHost(sandbox.url);
+	const credentials = sandboxCredentials(sandbox);
+	const serviceAccount = credentials.find((credential) => credential.id === 'sandboxRimdianService');
+	assert.ok(serviceAccount);
 	await n8n.importCredentials([
-		...sandboxCredentials(sandbox),
+		...credentials,
 		{
+			...serviceAccount,
 			id: 'rimdianTwoHosts',
 			name: 'Rimdian, collector and API apart',
-			type: 'dataImportApi',
-			data: {
-				platform: 'rimdian',
-				rimdianAuthentication: 'serviceAccount',
-				rimdianRegion: 'custom',
-				baseUrl: sandbox.url,
-				rimdianApiBaseUrl: apiUrl,
-				email: RIMDIAN_SERVICE_EMAIL,
-				password: RIMDIAN_SERVICE_PASSWORD,
-				workspaceId: RIMDIAN_WORKSPACE,
-			},
+			data: { ...serviceAccount.data, rimdianApiBaseUrl: apiUrl },
 		},
 	]);
 	await n8n.importWorkflows(Object.values(workflows));
