@@ -282,8 +282,13 @@ test(`each transition fires exactly once across stops and restarts of n8n: no re
 		],
 	);
 	assert.equal(userpilot[0].trigger.total_rows, 2);
-	// Jobs of the sandbox end within a check's interval: first seen already final.
-	assert.equal(userpilot[0].trigger.previous_status, null);
+	// The first job ends within a step or two of the sandbox, so a check mostly first sees it
+	// final; on a loaded machine (the suites of both n8n lines run at once) a check can catch it
+	// still queued or processing. Either way its completion fired once (above), never as a repeat.
+	assert.ok(
+		[null, 'queued', 'processing'].includes(userpilot[0].trigger.previous_status as string | null),
+		`previous status ${String(userpilot[0].trigger.previous_status)}`,
+	);
 	assert.equal(userpilot[1].trigger.previous_status, null, 'first seen already failed, after the restart');
 	assert.equal(userpilot[2].trigger.previous_status, 'processing', 'seen processing by a check, then completed');
 	assert.deepEqual(userpilot[1].trigger.reason_for_failure, ['Required field `user_id` not provided in the row']);
