@@ -6,6 +6,29 @@ import { configWithoutCloudSupport } from '@n8n/node-cli/eslint';
 export default [
 	...configWithoutCloudSupport,
 	{ ignores: ['e2e/**', 'sandbox/**', 'test/**', 'bench/**', 'scripts/**', '.tmp/**', 'dist/**'] },
+	// Layers point down only: nodes → platforms → core. n8n's config already registers import-x.
+	{
+		files: ['core/**/*.ts', 'platforms/**/*.ts', 'credentials/**/*.ts'],
+		rules: {
+			'import-x/no-restricted-paths': [
+				'error',
+				{
+					zones: [
+						{
+							target: './core',
+							from: ['./platforms', './nodes', './credentials'],
+							message: 'core/ is the bottom layer: it imports nothing from platforms/, nodes/ or credentials/.',
+						},
+						{
+							target: './platforms',
+							from: ['./nodes', './credentials'],
+							message: 'platforms/ may import core/ only, never the nodes or the credential.',
+						},
+					],
+				},
+			],
+		},
+	},
 	{
 		files: ['package.json'],
 		rules: { '@n8n/community-nodes/no-runtime-dependencies': 'off' },

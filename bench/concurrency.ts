@@ -1,6 +1,6 @@
 /**
- * bench:concurrency — the package's batch sender (lib/batchSender sendBatches over
- * lib/transport PlatformTransport, Rimdian items prepared by lib/prepare) in this process, against
+ * bench:concurrency — the package's batch sender (core/delivery/batch sendBatches over
+ * core/transport PlatformTransport, Rimdian items prepared by core/rows/prepare) in this process, against
  * the sandbox (its own process), at concurrency 1, 2, 4, 8, 16 and batch sizes 25, 50, 100.
  *
  * Two transports, alternating at every point:
@@ -22,11 +22,11 @@ import * as path from 'node:path';
 
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-workflow';
 
-import { sendBatches, toBatches, type PreparedItem } from '../lib/batchSender';
-import { compilePreparer } from '../lib/prepare';
-import { PlatformTransport, type RequestContext } from '../lib/transport';
+import { sendBatches, toBatches, type PreparedItem } from '../core/delivery/batch';
+import { compilePreparer } from '../core/rows/prepare';
+import { PlatformTransport, type RequestContext } from '../core/transport';
 import { rimdian } from '../platforms/rimdian';
-import type { BatchDelivery, PlatformItemOptions } from '../platforms/types';
+import type { BatchDelivery, PlatformItemOptions } from '../core/platform';
 import {
 	chain,
 	importItemsNode,

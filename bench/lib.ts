@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
-import { canonicalJson } from '../lib/canonicalJson';
+import { canonicalJson } from '../core/canonicalJson';
 import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../sandbox/defaults';
 import type { Sandbox, SandboxStats } from '../sandbox/server';
 import { createN8n, findFreePort, memoryOf, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';

@@ -9,7 +9,7 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import { checkBaseUrl } from '../lib/baseUrl';
+import { checkBaseUrl } from '../core/baseUrl';
 import { PLATFORMS, getPlatform } from '../platforms';
 
 /** Platform-specific fields, each shown only when its platform is picked. */

@@ -1,4 +1,4 @@
-import type { Platform, PlatformId } from './types';
+import type { Platform, PlatformId } from '../core/platform';
 import { ayona } from './ayona';
 import { rimdian } from './rimdian';
 import { userpilot } from './userpilot';
@@ -16,4 +16,4 @@ export function getPlatform(id: unknown): Platform {
 	return platform;
 }
 
-export type { Platform, PlatformId } from './types';
+export type { Platform, PlatformId } from '../core/platform';

@@ -1,6 +1,6 @@
 /**
  * Rimdian item rules applied by the sandbox's asynchronous "pipeline" (an independent oracle:
- * written from /work/shared/specs/field-rules.md, sharing no code with lib/ or platforms/).
+ * written from /work/shared/specs/field-rules.md, sharing no code with core/ or platforms/).
  *
  * An item failing a rule ends in the data log with has_error 2 (not retryable) and the first
  * error found.

@@ -1,7 +1,7 @@
 /**
  * Userpilot import files: streaming CSV / NDJSON readers and the row rules of the event-schema
  * and row-validation pages (independent oracle: written from /work/shared/specs, no code shared
- * with lib/ or platforms/).
+ * with core/ or platforms/).
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';

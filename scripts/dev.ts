@@ -302,7 +302,7 @@ async function main(): Promise<void> {
 	say(`  Kept in:      ${DEV_FOLDER} (delete it to start afresh)`);
 	say(
 		WATCH
-			? '  Watching:     nodes/, credentials/, lib/, platforms/: tsc rebuilds dist/ and n8n restarts to load it (about 15 s); then reload the page'
+			? '  Watching:     nodes/, credentials/, core/, platforms/: tsc rebuilds dist/ and n8n restarts to load it (about 15 s); then reload the page'
 			: '  Not watching: after changing the nodes, run `npm run build` and restart `npm run dev` (n8n loads nodes at start-up)',
 	);
 	say();

@@ -6,7 +6,7 @@
  *
  * Modes:
  *   csv-parse            parse({columns: true}) piped from fs.createReadStream: the ceiling
- *   read-csv             the package's reader (lib/readers/csv.ts readCsvChunks, as the node reads), rows only
+ *   read-csv             the package's reader (core/rows/readers/csv.ts readCsvChunks, as the node reads), rows only
  *   userpilot-validate   readCsv -> compileUserpilotValidator({coerceStrings: true})
  *   userpilot-validate-records   csv-parse records (columns: true) -> the same validator
  *
@@ -17,7 +17,7 @@ import { parse } from 'csv-parse';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-type ReadCsvChunks = typeof import('../../lib/readers/csv').readCsvChunks;
+type ReadCsvChunks = typeof import('../../core/rows/readers/csv').readCsvChunks;
 type CompileUserpilot = typeof import('../../platforms/userpilot/rules').compileUserpilotValidator;
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -37,7 +37,7 @@ function load<T>(relative: string): { module: T; from: string } {
 async function main(): Promise<void> {
 	const [mode, file] = process.argv.slice(2);
 	if (!mode || !file) throw new Error('usage: csv.ts <mode> <file>');
-	const reader = load<{ readCsvChunks: ReadCsvChunks }>('lib/readers/csv');
+	const reader = load<{ readCsvChunks: ReadCsvChunks }>('core/rows/readers/csv');
 	const rules = load<{ compileUserpilotValidator: CompileUserpilot }>('platforms/userpilot/rules');
 	const validate = rules.module.compileUserpilotValidator({ timezone: 'UTC', coerceStrings: true, defaultSource: 'backend-http-import' });
 
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 		if (!validating) valid = rows;
 	} else if (mode === 'read-csv' || mode === 'userpilot-validate') {
 		const validating = mode === 'userpilot-validate';
-		// Rows in arrays, as Bulk File Import reads them (lib/fileRows.ts prepareRowChunks).
+		// Rows in arrays, as Bulk File Import reads them (core/rows/fileRows.ts prepareRowChunks).
 		for await (const chunk of reader.module.readCsvChunks(fs.createReadStream(file), { delimiter: ',', parseJsonCells: false })) {
 			for (const row of chunk) {
 				if (row.record === undefined) {

@@ -6,7 +6,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { testDataImportCredential } from '../../lib/credentialTest';
+import { testDataImportCredential } from '../shared/credentialTest';
 
 import { importItems } from './actions/importItems.operation';
 import { importItemsProperties } from './description';

@@ -11,21 +11,21 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { testDataImportCredential } from '../../lib/credentialTest';
-import type { JobEvent } from '../../lib/transitions';
-import { CREDENTIAL_TYPE, PlatformRequestError, PlatformTransport } from '../../lib/transport';
+import { testDataImportCredential } from '../shared/credentialTest';
+import type { JobEvent } from '../../platforms/userpilot/transitions';
+import { CREDENTIAL_TYPE, PlatformRequestError, PlatformTransport } from '../../core/transport';
 import { getPlatform } from '../../platforms';
 import { userpilot } from '../../platforms/userpilot';
 import { listJobs } from '../../platforms/userpilot/jobs';
-import { POLL_RETRY_POLICY, type PollOutcome } from './common';
+import { POLL_RETRY_POLICY, type PollOutcome } from '../../core/watch';
 import { jobStatusTriggerProperties } from './description';
-import { hasRimdianBaseline, pollRimdian, RIMDIAN_STATE_KEY } from './rimdian';
+import { hasRimdianBaseline, pollRimdian, RIMDIAN_STATE_KEY } from '../../platforms/rimdian/watcher';
 import {
 	hasUserpilotBaseline,
 	JobNotFoundError,
 	pollUserpilot,
 	USERPILOT_STATE_KEY,
-} from './userpilot';
+} from '../../platforms/userpilot/watcher';
 
 const AYONA_MESSAGE =
 	'Ayona publishes no import status API: there is nothing this trigger can watch';

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { checkBaseUrl } from '../../lib/baseUrl';
+import { checkBaseUrl } from '../../core/baseUrl';
 import {
 	bodyText,
 	htmlAnswerMessage,
@@ -8,8 +8,8 @@ import {
 	parseMaybeJson,
 	quote,
 	unexpectedSuccessMessage,
-} from '../../lib/errorBody';
-import type { FailedResponse, Platform } from '../types';
+} from '../../core/errorBody';
+import type { FailedResponse, Platform } from '../../core/platform';
 import { compileAyonaValidator } from './rules';
 
 function describeError({ status, body, contentType }: FailedResponse): string {

@@ -17,10 +17,10 @@
  *
  * The returned value is the item itself when nothing changed, else a new `{date, name, content}`.
  */
-import { ErrorList, expectedGot, isBlank, isRecord, own } from '../../lib/validation/checks';
-import { compileDateNormalizer } from '../../lib/validation/dates';
-import type { FieldError, ItemValidator, ValidatorOptions } from '../../lib/validation/types';
-import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
+import { ErrorList, expectedGot, isBlank, isRecord, own } from '../../core/validation/checks';
+import { compileDateNormalizer } from '../../core/validation/dates';
+import type { FieldError, ItemValidator, ValidatorOptions } from '../../core/validation/types';
+import { WarningList, earlyDateReason } from '../../core/validation/warnings';
 
 export interface AyonaValidatorOptions extends ValidatorOptions {
 	/** Refuse dates after now(). Default false. */

@@ -1,7 +1,7 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IHttpRequestHelper } from 'n8n-workflow';
 
-import { checkBaseUrl } from '../../lib/baseUrl';
-import { canonicalJson } from '../../lib/canonicalJson';
+import { checkBaseUrl } from '../../core/baseUrl';
+import { canonicalJson } from '../../core/canonicalJson';
 import {
 	bodyText,
 	htmlAnswerMessage,
@@ -9,8 +9,8 @@ import {
 	parseMaybeJson,
 	quote,
 	unexpectedSuccessMessage,
-} from '../../lib/errorBody';
-import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
+} from '../../core/errorBody';
+import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
 
 /** "custom_event" → "Custom Event": n8n shows option names in Title Case, sorted by name. */

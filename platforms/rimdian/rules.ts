@@ -58,14 +58,14 @@ import {
 	parseNumberString,
 	placeholderReason,
 	quote,
-} from '../../lib/validation/checks';
+} from '../../core/validation/checks';
 import {
 	compileDateNormalizer,
 	isCalendarDate,
 	type DateNormalizer,
-} from '../../lib/validation/dates';
-import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
-import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
+} from '../../core/validation/dates';
+import type { ItemValidator, ValidatorOptions } from '../../core/validation/types';
+import { WarningList, earlyDateReason } from '../../core/validation/warnings';
 
 export interface RimdianValidatorOptions extends ValidatorOptions {
 	/**

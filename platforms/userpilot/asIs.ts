@@ -16,9 +16,9 @@ import { isDeepStrictEqual } from 'node:util';
 
 import type { IDataObject } from 'n8n-workflow';
 
-import type { FileSettings, PreparedRow } from '../../lib/fileRows';
-import { readRows, type BinarySource, type ReadResult } from '../../lib/readers';
-import { isRecord } from '../../lib/validation/checks';
+import type { FileSettings, PreparedRow } from '../../core/rows/fileRows';
+import { readRows, type BinarySource, type ReadResult } from '../../core/rows/readers';
+import { isRecord } from '../../core/validation/checks';
 
 const COMPANY_KEYS = new Set(['event_type', 'company_id', 'source', 'inserted_at', 'metadata']);
 const NUMERIC_FIELDS = new Set(['screen_width', 'screen_height']);

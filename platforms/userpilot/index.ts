@@ -1,14 +1,14 @@
 import type { ICredentialDataDecryptedObject, IDataObject } from 'n8n-workflow';
 
-import { checkBaseUrl } from '../../lib/baseUrl';
+import { checkBaseUrl } from '../../core/baseUrl';
 import {
 	bodyText,
 	htmlAnswerMessage,
 	looksLikeHtml,
 	parseMaybeJson,
 	quote,
-} from '../../lib/errorBody';
-import type { FailedResponse, Platform, PlatformItemOptions } from '../types';
+} from '../../core/errorBody';
+import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
 
 const HOSTS: Record<string, string> = {

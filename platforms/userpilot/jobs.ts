@@ -1,13 +1,13 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { MultipartFile } from '../../lib/multipart';
+import type { MultipartFile } from '../../core/delivery/multipart';
 import {
 	pause,
 	PlatformRequestError,
 	type PlatformResponse,
 	type PlatformTransport,
-} from '../../lib/transport';
-import { timeOf } from '../../lib/transitions';
+} from '../../core/transport';
+import { timeOf } from './transitions';
 import { isFinalJobStatus } from './index';
 
 /** A Userpilot background job as the API returns it. */

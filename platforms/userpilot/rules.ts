@@ -43,10 +43,10 @@ import {
 	parseNumberString,
 	placeholderReason,
 	quote,
-} from '../../lib/validation/checks';
-import { compileDateNormalizer } from '../../lib/validation/dates';
-import type { ItemValidator, ValidatorOptions } from '../../lib/validation/types';
-import { WarningList, earlyDateReason } from '../../lib/validation/warnings';
+} from '../../core/validation/checks';
+import { compileDateNormalizer } from '../../core/validation/dates';
+import type { ItemValidator, ValidatorOptions } from '../../core/validation/types';
+import { WarningList, earlyDateReason } from '../../core/validation/warnings';
 
 export interface UserpilotValidatorOptions extends ValidatorOptions {
 	/** `source` for rows that carry none (must be one of USERPILOT_SOURCES). */

@@ -14,8 +14,8 @@ import { after, before, describe, test } from 'node:test';
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { csvLine } from '../../lib/csvWriter';
-import { FileFormatError, openBinary, readRows, type FileRow } from '../../lib/readers';
+import { csvLine } from '../../core/rows/csvWriter';
+import { FileFormatError, openBinary, readRows, type FileRow } from '../../core/rows/readers';
 import { compileAyonaValidator } from '../../platforms/ayona/rules';
 import { compileRimdianValidator } from '../../platforms/rimdian/rules';
 import { compileUserpilotValidator } from '../../platforms/userpilot/rules';

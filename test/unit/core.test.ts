@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { checkBaseUrl } from '../../lib/baseUrl';
-import { toBatches } from '../../lib/batchSender';
-import { canonicalJson } from '../../lib/canonicalJson';
-import { multipartFile } from '../../lib/multipart';
-import { setPath } from '../../lib/paths';
+import { checkBaseUrl } from '../../core/baseUrl';
+import { toBatches } from '../../core/delivery/batch';
+import { canonicalJson } from '../../core/canonicalJson';
+import { multipartFile } from '../../core/delivery/multipart';
+import { setPath } from '../../core/paths';
 import { rimdian } from '../../platforms/rimdian';
 
 test('canonical JSON: same item, same bytes, whatever the key order', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 
-import { readRows, type FileRow } from '../../lib/readers';
+import { readRows, type FileRow } from '../../core/rows/readers';
 
 async function read(bytes: Buffer, chunkSize: number): Promise<FileRow[]> {
 	const chunks: Buffer[] = [];

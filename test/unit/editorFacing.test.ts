@@ -21,7 +21,7 @@ import type {
 } from 'n8n-workflow';
 
 import { DataImportApi } from '../../credentials/DataImportApi.credentials';
-import { testDataImportCredential } from '../../lib/credentialTest';
+import { testDataImportCredential } from '../../nodes/shared/credentialTest';
 import { BulkFileImport } from '../../nodes/BulkFileImport/BulkFileImport.node.js';
 import { ImportItems } from '../../nodes/ImportItems/ImportItems.node.js';
 import { JobStatusTrigger } from '../../nodes/JobStatusTrigger/JobStatusTrigger.node.js';

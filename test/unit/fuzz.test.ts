@@ -20,10 +20,10 @@ import { test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { FileFormatError, readRows, type FileRow, type ReadResult } from '../../lib/readers';
+import { FileFormatError, readRows, type FileRow, type ReadResult } from '../../core/rows/readers';
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ItemValidator } from '../../lib/validation/types';
+import type { ItemValidator } from '../../core/validation/types';
 import { ayona } from '../../platforms/ayona';
 import { compileAyonaValidator } from '../../platforms/ayona/rules';
 import { rimdian } from '../../platforms/rimdian';

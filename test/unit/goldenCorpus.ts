@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 
 import { DateTime } from 'luxon';
 
-import { compileDateNormalizer, type DateOutputForm } from '../../lib/validation/dates';
+import { compileDateNormalizer, type DateOutputForm } from '../../core/validation/dates';
 import { compileUserpilotValidator, type UserpilotValidatorOptions } from '../../platforms/userpilot/rules';
 import { mulberry32 } from '../../sandbox/faults';
 

@@ -1,5 +1,5 @@
 /**
- * The Rimdian side of the Job Status Trigger: which data-log entries fire (lib/dataLogWatch.ts).
+ * The Rimdian side of the Job Status Trigger: which data-log entries fire (platforms/rimdian/dataLog.ts).
  *   node --import tsx --test test/unit/jobStatusTriggerDataLog.test.ts
  */
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import {
 	type DataLogEntry,
 	type DataLogScan,
 	type DataLogWatchState,
-} from '../../lib/dataLogWatch';
+} from '../../platforms/rimdian/dataLog';
 
 const T0 = Date.UTC(2025, 0, 10, 12, 0, 0);
 const S = 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { RowRanges } from '../../lib/rowRanges';
+import { RowRanges } from '../../core/rows/rowRanges';
 
 test('row ranges: consecutive rows make one range; batches reported out of order are sorted and merged', () => {
 	const rows = new RowRanges();

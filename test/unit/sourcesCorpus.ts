@@ -6,8 +6,8 @@
 import { compileAyonaValidator } from '../../platforms/ayona/rules';
 import { compileRimdianValidator } from '../../platforms/rimdian/rules';
 import { compileUserpilotValidator } from '../../platforms/userpilot/rules';
-import { compileDateNormalizer } from '../../lib/validation/dates';
-import type { ItemValidator } from '../../lib/validation/types';
+import { compileDateNormalizer } from '../../core/validation/dates';
+import type { ItemValidator } from '../../core/validation/types';
 import { DATE_SETTINGS, GOLDEN_NOW, ROW_SETTINGS, dateCorpus, rowCorpus } from './goldenCorpus';
 
 export interface Said {

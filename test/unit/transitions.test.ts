@@ -1,5 +1,5 @@
 /**
- * The pure transition logic of the Job Status Trigger (lib/transitions.ts).
+ * The pure transition logic of the Job Status Trigger (platforms/userpilot/transitions.ts).
  *   node --import tsx --test test/unit/transitions.test.ts
  */
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import {
 	type JobWatchState,
 	type ObservedJob,
 	type TransitionOptions,
-} from '../../lib/transitions';
+} from '../../platforms/userpilot/transitions';
 
 const ALL: JobEvent[] = ['completed', 'failed', 'newJob', 'statusChanged'];
 const FINALS: JobEvent[] = ['completed', 'failed'];

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
-import { backoffDelay, parseRetryAfter, PlatformRequestError, PlatformTransport } from '../../lib/transport';
+import { backoffDelay, parseRetryAfter, PlatformRequestError, PlatformTransport } from '../../core/transport';
 import { rimdian } from '../../platforms/rimdian';
 import { userpilot } from '../../platforms/userpilot';
 

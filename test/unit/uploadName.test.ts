@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { uploadToken } from '../../lib/uploadName';
+import { uploadToken } from '../../core/delivery/uploadName';
 
 /** The parts of n8n's execute context that the token reads. */
 function context(executionId: string | undefined, runIndex = 0, node = 'Bulk File Import') {

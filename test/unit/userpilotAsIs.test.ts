@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 
-import { prepareRows, type FileSettings } from '../../lib/fileRows';
-import type { BinarySource } from '../../lib/readers';
+import { prepareRows, type FileSettings } from '../../core/rows/fileRows';
+import type { BinarySource } from '../../core/rows/readers';
 import { userpilot } from '../../platforms/userpilot';
 import { AsIsCheck, fileRewrites, rowRewrites } from '../../platforms/userpilot/asIs';
 

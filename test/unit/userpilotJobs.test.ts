@@ -8,8 +8,8 @@ import { test } from 'node:test';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
-import { multipartFile } from '../../lib/multipart';
-import { PlatformRequestError, PlatformTransport } from '../../lib/transport';
+import { multipartFile } from '../../core/delivery/multipart';
+import { PlatformRequestError, PlatformTransport } from '../../core/transport';
 import { userpilot } from '../../platforms/userpilot';
 import {
 	conflictWaitSchedule,

@@ -10,7 +10,7 @@ import {
 	type DateNormalizer,
 	type DateNormalizerOptions,
 	type DateResult,
-} from '../../lib/validation/dates';
+} from '../../core/validation/dates';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 const clock = () => NOW;

@@ -15,9 +15,9 @@ import {
 	parseNumberString,
 	placeholderReason,
 	quote,
-} from '../../lib/validation/checks';
-import { formatFieldError, formatItemErrors, summarizeInvalid } from '../../lib/validation/format';
-import * as api from '../../lib/validation';
+} from '../../core/validation/checks';
+import { formatFieldError, formatItemErrors, summarizeInvalid } from '../../core/validation/format';
+import * as api from '../../core/validation';
 
 describe('format: messages for users', () => {
 	const errors = [

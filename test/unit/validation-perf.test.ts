@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { compileAyonaValidator } from '../../platforms/ayona/rules';
 import { compileRimdianValidator } from '../../platforms/rimdian/rules';
 import { compileUserpilotValidator } from '../../platforms/userpilot/rules';
-import type { ItemValidator } from '../../lib/validation/types';
+import type { ItemValidator } from '../../core/validation/types';
 
 const enabled = process.env.VALIDATION_PERF === '1';
 const N = Number(process.env.VALIDATION_PERF_ITEMS ?? 200_000);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { FieldError, Validation } from '../../lib/validation/types';
-import { MAX_ERRORS_PER_ITEM } from '../../lib/validation/checks';
+import type { FieldError, Validation } from '../../core/validation/types';
+import { MAX_ERRORS_PER_ITEM } from '../../core/validation/checks';
 import { compileRimdianValidator, RIMDIAN_KINDS, type RimdianValidatorOptions } from '../../platforms/rimdian/rules';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);

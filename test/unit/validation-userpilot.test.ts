@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { FieldError, Validation } from '../../lib/validation/types';
-import { MAX_ERRORS_PER_ITEM } from '../../lib/validation/checks';
+import type { FieldError, Validation } from '../../core/validation/types';
+import { MAX_ERRORS_PER_ITEM } from '../../core/validation/checks';
 import {
 	compileUserpilotValidator,
 	USERPILOT_SOURCES,

@@ -1,15 +1,15 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
-import type { FileSettings } from '../../../lib/fileRows';
-import { detectFormat, FileFormatError, openBinary } from '../../../lib/readers';
-import { readSendSettings } from '../../../lib/settings';
+import type { FileSettings } from '../../../core/rows/fileRows';
+import { detectFormat, FileFormatError, openBinary } from '../../../core/rows/readers';
+import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
 	PlatformTransport,
-} from '../../../lib/transport';
-import { withErrorOutputRouting } from '../../../lib/results';
+} from '../../../core/transport';
+import { withErrorOutputRouting } from '../../../core/results';
 import { importRows, toOutputItem } from './importRows';
 import { uploadFile } from './uploadFile';
 

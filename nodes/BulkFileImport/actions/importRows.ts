@@ -5,24 +5,24 @@ import {
 	sendBatches,
 	toBatchesFromChunks,
 	type PreparedItem,
-} from '../../../lib/batchSender';
-import { csvLine } from '../../../lib/csvWriter';
-import { RowRanges } from '../../../lib/rowRanges';
+} from '../../../core/delivery/batch';
+import { csvLine } from '../../../core/rows/csvWriter';
+import { RowRanges } from '../../../core/rows/rowRanges';
 import {
 	prepareRowChunks,
 	type FileSettings,
 	type PreparedRow,
 	type RejectedRow,
-} from '../../../lib/fileRows';
+} from '../../../core/rows/fileRows';
 import {
 	FileFormatError,
 	type BinarySource,
 	type FileRow,
 	type ReadResult,
-} from '../../../lib/readers';
-import type { ItemResult } from '../../../lib/results';
-import type { SendSettings } from '../../../lib/settings';
-import type { PlatformTransport } from '../../../lib/transport';
+} from '../../../core/rows/readers';
+import type { ItemResult } from '../../../core/results';
+import type { SendSettings } from '../../shared/settings';
+import type { PlatformTransport } from '../../../core/transport';
 
 /** How many rejected rows are listed in the output item (all are in the rejected-rows file). */
 export const LISTED_REJECTIONS = 100;

@@ -2,14 +2,14 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { Readable } from 'node:stream';
 
-import type { FileSettings, RejectedRow } from '../../../lib/fileRows';
-import { prepareRows } from '../../../lib/fileRows';
-import { multipartFile } from '../../../lib/multipart';
-import type { BinarySource, ReadResult } from '../../../lib/readers';
-import { readRows } from '../../../lib/readers';
-import type { SendSettings } from '../../../lib/settings';
-import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
-import { uploadToken } from '../../../lib/uploadName';
+import type { FileSettings, RejectedRow } from '../../../core/rows/fileRows';
+import { prepareRows } from '../../../core/rows/fileRows';
+import { multipartFile } from '../../../core/delivery/multipart';
+import type { BinarySource, ReadResult } from '../../../core/rows/readers';
+import { readRows } from '../../../core/rows/readers';
+import type { SendSettings } from '../../shared/settings';
+import { PlatformRequestError, type PlatformTransport } from '../../../core/transport';
+import { uploadToken } from '../../../core/delivery/uploadName';
 import { AsIsCheck } from '../../../platforms/userpilot/asIs';
 import {
 	createImportJob,

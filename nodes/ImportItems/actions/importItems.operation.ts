@@ -6,17 +6,17 @@ import {
 	sendBatches,
 	toBatches,
 	type PreparedItem,
-} from '../../../lib/batchSender';
-import { compilePreparer } from '../../../lib/prepare';
-import type { ItemResult } from '../../../lib/results';
-import { summarize, withErrorOutputRouting, withWarnings } from '../../../lib/results';
-import { readSendSettings, type SendSettings } from '../../../lib/settings';
+} from '../../../core/delivery/batch';
+import { compilePreparer } from '../../../core/rows/prepare';
+import type { ItemResult } from '../../../core/results';
+import { summarize, withErrorOutputRouting, withWarnings } from '../../../core/results';
+import { readSendSettings, type SendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
 	PlatformTransport,
-} from '../../../lib/transport';
-import { setPath } from '../../../lib/paths';
+} from '../../../core/transport';
+import { setPath } from '../../../core/paths';
 import { sendItemsAsJob } from './sendAsJob';
 
 const LISTED_INVALID = 10;

@@ -1,12 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import type { PreparedItem } from '../../../lib/batchSender';
-import { multipartFile } from '../../../lib/multipart';
-import type { ItemResult } from '../../../lib/results';
-import type { SendSettings } from '../../../lib/settings';
-import { PlatformRequestError, type PlatformTransport } from '../../../lib/transport';
-import { uploadToken } from '../../../lib/uploadName';
+import type { PreparedItem } from '../../../core/delivery/batch';
+import { multipartFile } from '../../../core/delivery/multipart';
+import type { ItemResult } from '../../../core/results';
+import type { SendSettings } from '../../shared/settings';
+import { PlatformRequestError, type PlatformTransport } from '../../../core/transport';
+import { uploadToken } from '../../../core/delivery/uploadName';
 import {
 	createImportJob,
 	readJobWaitOptions,

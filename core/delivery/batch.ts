@@ -1,8 +1,8 @@
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
-import type { BatchDelivery, PlatformItemOptions } from '../platforms/types';
-import type { ItemResult } from './results';
-import { ExecutionCancelledError, PlatformRequestError, type PlatformTransport } from './transport';
+import type { BatchDelivery, PlatformItemOptions } from '../platform';
+import type { ItemResult } from '../results';
+import { ExecutionCancelledError, PlatformRequestError, type PlatformTransport } from '../transport';
 
 /** One validated item, serialized once, with where it came from. */
 export interface PreparedItem {

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { RetryPolicy } from '../../lib/transport';
+import type { RetryPolicy } from './transport';
 
 /** What one check found: the items to emit and, outside manual runs, the state to keep. */
 export interface PollOutcome {

@@ -7,10 +7,10 @@ import {
 	jobsToRefresh,
 	sampleEmission,
 	type JobEvent,
-} from '../../lib/transitions';
-import { PlatformRequestError, type PlatformTransport } from '../../lib/transport';
-import { getJob, listJobs, type UserpilotJob } from '../../platforms/userpilot/jobs';
-import { attempt, type PollOutcome } from './common';
+} from './transitions';
+import { PlatformRequestError, type PlatformTransport } from '../../core/transport';
+import { getJob, listJobs, type UserpilotJob } from './jobs';
+import { attempt, type PollOutcome } from '../../core/watch';
 
 /** Key of the Userpilot state in the node's static data. */
 export const USERPILOT_STATE_KEY = 'userpilotJobs';

@@ -3,7 +3,7 @@ import { parse, type CsvError } from 'csv-parse';
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 
-import { setPath } from '../paths';
+import { setPath } from '../../paths';
 import { FileFormatError, type CsvOptions, type FileRow, type ReadResult } from './types';
 
 /** Largest field (bytes) csv-parse holds before giving up on a record. */

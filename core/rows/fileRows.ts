@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Platform, PlatformItemOptions } from '../platforms/types';
-import type { PreparedItem } from './batchSender';
+import type { Platform, PlatformItemOptions } from '../platform';
+import type { PreparedItem } from '../delivery/batch';
 import { compilePreparer } from './prepare';
 import {
 	readRowChunks,
@@ -11,7 +11,7 @@ import {
 	type FileRow,
 	type ReadResult,
 } from './readers';
-import type { FieldError } from './validation/types';
+import type { FieldError } from '../validation/types';
 
 /** A row that will not be imported, and why. */
 export interface RejectedRow {

@@ -8,13 +8,13 @@ import {
 	type DataLogEntry,
 	type DataLogPage,
 	type DataLogScan,
-} from '../../lib/dataLogWatch';
+} from './dataLog';
 import {
 	PlatformRequestError,
 	type PlatformResponse,
 	type PlatformTransport,
-} from '../../lib/transport';
-import { attempt, PAGE_BUDGET, type PollOutcome } from './common';
+} from '../../core/transport';
+import { attempt, PAGE_BUDGET, type PollOutcome } from '../../core/watch';
 
 /** Key of the Rimdian state in the node's static data. */
 export const RIMDIAN_STATE_KEY = 'rimdianDataLog';

@@ -5,7 +5,7 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import type { ItemValidator, ValidatorOptions } from '../lib/validation/types';
+import type { ItemValidator, ValidatorOptions } from './validation/types';
 
 export type PlatformId = 'ayona' | 'rimdian' | 'userpilot';
 

@@ -1,9 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Platform, PlatformItemOptions } from '../platforms/types';
-import type { PreparedItem } from './batchSender';
-import type { ItemResult } from './results';
-import { formatItemErrors } from './validation/format';
+import type { Platform, PlatformItemOptions } from '../platform';
+import type { PreparedItem } from '../delivery/batch';
+import type { ItemResult } from '../results';
+import { formatItemErrors } from '../validation/format';
 
 export type Prepared =
 	| { ok: true; item: PreparedItem }

@@ -1,9 +1,9 @@
 import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { getPlatform } from '../platforms';
-import type { Platform, PlatformItemOptions } from '../platforms/types';
-import { CREDENTIAL_TYPE, DEFAULT_RETRY_POLICY, type RetryPolicy } from './transport';
+import { getPlatform } from '../../platforms';
+import type { Platform, PlatformItemOptions } from '../../core/platform';
+import { CREDENTIAL_TYPE, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../core/transport';
 
 /** What a sending node was asked to do, read once per execution. */
 export interface SendSettings {

@@ -6,8 +6,8 @@ import type {
 	INodeCredentialTestResult,
 } from 'n8n-workflow';
 
-import { getPlatform } from '../platforms';
-import type { Platform } from '../platforms/types';
+import { getPlatform } from '../../platforms';
+import type { Platform } from '../../core/platform';
 
 interface RawAnswer {
 	statusCode: number;

@@ -7,7 +7,7 @@ import type {
 	Logger,
 } from 'n8n-workflow';
 
-import type { Endpoints, Platform } from '../platforms/types';
+import type { Endpoints, Platform } from './platform';
 
 export const CREDENTIAL_TYPE = 'dataImportApi';
 
