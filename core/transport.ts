@@ -57,16 +57,31 @@ export interface PlatformResponse {
 }
 
 /** A request that failed for good: an error answer, or retries exhausted. Carries no secrets. */
+/** What is known of a failed request besides its message; what is left out is 0 or false. */
+export interface PlatformRequestErrorOptions {
+	/** HTTP status of the answer, when there was one. */
+	status?: number;
+	/** Retries spent before giving up. */
+	retries?: number;
+	/** The request may have reached the platform: sending it again could duplicate it. */
+	possiblyDelivered?: boolean;
+	/** Another attempt later could succeed. */
+	retryable?: boolean;
+}
+
 export class PlatformRequestError extends Error {
-	constructor(
-		message: string,
-		readonly status: number | undefined,
-		readonly retries: number,
-		readonly possiblyDelivered: boolean,
-		readonly retryable: boolean,
-	) {
+	readonly status: number | undefined;
+	readonly retries: number;
+	readonly possiblyDelivered: boolean;
+	readonly retryable: boolean;
+
+	constructor(message: string, options: PlatformRequestErrorOptions = {}) {
 		super(message);
 		this.name = 'PlatformRequestError';
+		this.status = options.status;
+		this.retries = options.retries ?? 0;
+		this.possiblyDelivered = options.possiblyDelivered ?? false;
+		this.retryable = options.retryable ?? false;
 	}
 }
 
@@ -254,13 +269,11 @@ export class PlatformTransport {
 			}
 			if (outcome instanceof Error) {
 				if (outcome instanceof PlatformRequestError) {
-					throw new PlatformRequestError(
-						outcome.message,
-						outcome.status,
+					throw new PlatformRequestError(outcome.message, {
+						status: outcome.status,
 						retries,
-						possiblyDuplicated,
-						false,
-					);
+						possiblyDelivered: possiblyDuplicated,
+					});
 				}
 				throw outcome;
 			}
@@ -269,10 +282,12 @@ export class PlatformTransport {
 			if (retries >= this.policy.maxRetries) {
 				throw new PlatformRequestError(
 					`${failure.message} (gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'})`,
-					failure.status,
-					retries,
-					possiblyDuplicated,
-					true,
+					{
+						status: failure.status,
+						retries,
+						possiblyDelivered: possiblyDuplicated,
+						retryable: true,
+					},
 				);
 			}
 			const wait = Math.min(
@@ -310,7 +325,7 @@ export class PlatformTransport {
 		if (response.statusCode >= 200 && response.statusCode < 300) return response;
 		const answer = this.classifyAnswer(response);
 		return answer instanceof AuthenticationRefused
-			? new PlatformRequestError(answer.message, 401, 0, false, false)
+			? new PlatformRequestError(answer.message, { status: 401 })
 			: answer;
 	}
 
@@ -348,7 +363,7 @@ export class PlatformTransport {
 		}
 		if (status >= 500 && status !== 501)
 			return { reason: String(status), status, message, maybeDelivered: false };
-		return new PlatformRequestError(message, status, 0, false, false);
+		return new PlatformRequestError(message, { status });
 	}
 
 	/** Sorts a failed attempt into one worth retrying, or an error to give up with. */
@@ -367,7 +382,7 @@ export class PlatformTransport {
 				headers: {},
 			});
 			return answer instanceof AuthenticationRefused
-				? new PlatformRequestError(answer.message, 401, 0, false, false)
+				? new PlatformRequestError(answer.message, { status: 401 })
 				: answer;
 		}
 		if (code && RETRYABLE_CODES.has(code)) {
@@ -390,7 +405,7 @@ export class PlatformTransport {
 			}
 			if (status >= 500 && status !== 501)
 				return { reason: String(status), status, message, maybeDelivered: false };
-			return new PlatformRequestError(message, status, 0, false, false);
+			return new PlatformRequestError(message, { status });
 		}
 		if (cause.code && RETRYABLE_CODES.has(cause.code)) {
 			return {
@@ -403,7 +418,7 @@ export class PlatformTransport {
 		let root = error as AxiosLikeError | undefined;
 		while (root?.cause) root = root.cause;
 		const text = root?.message ?? (error as Error)?.message ?? String(error);
-		return new PlatformRequestError(`${label}: ${text}`, undefined, 0, false, false);
+		return new PlatformRequestError(`${label}: ${text}`);
 	}
 }
 
@@ -425,10 +440,7 @@ function freshAttempt(
 	if (body && (body.readableDidRead === true || body.readableEnded === true)) {
 		throw new PlatformRequestError(
 			`${label}: the platform refused the credentials (401) after the body was sent, and that body cannot be sent again; run the node again`,
-			401,
-			0,
-			false,
-			false,
+			{ status: 401 },
 		);
 	}
 	return used;

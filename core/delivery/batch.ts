@@ -2,7 +2,11 @@ import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 
 import type { BatchDelivery, PlatformItemOptions } from '../platform';
 import type { ItemResult } from '../results';
-import { ExecutionCancelledError, PlatformRequestError, type PlatformTransport } from '../transport';
+import {
+	ExecutionCancelledError,
+	PlatformRequestError,
+	type PlatformTransport,
+} from '../transport';
 
 /** One validated item, serialized once, with where it came from. */
 export interface PreparedItem {
@@ -131,7 +135,11 @@ export async function sendBatches(
 			);
 			const unexpected = delivery.checkAnswer(response.body);
 			if (unexpected) {
-				throw new PlatformRequestError(unexpected, response.status, response.retries, true, false);
+				throw new PlatformRequestError(unexpected, {
+					status: response.status,
+					retries: response.retries,
+					possiblyDelivered: true,
+				});
 			}
 			for (const item of batch.items) {
 				report(item, {
@@ -155,7 +163,7 @@ export async function sendBatches(
 			const error =
 				failure instanceof PlatformRequestError
 					? failure
-					: new PlatformRequestError((failure as Error).message, undefined, 0, false, false);
+					: new PlatformRequestError((failure as Error).message);
 			fatal ??= error;
 			for (const item of batch.items) {
 				report(item, {

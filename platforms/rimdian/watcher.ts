@@ -61,10 +61,7 @@ async function readPage(
 	if (!list || typeof list !== 'object' || !Array.isArray(list.data_logs)) {
 		throw new PlatformRequestError(
 			'Rimdian answered the data log with something that is not a data log list (no "data_logs")',
-			response.status,
-			response.retries,
-			false,
-			false,
+			{ status: response.status, retries: response.retries },
 		);
 	}
 	const nextToken =

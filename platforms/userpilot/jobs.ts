@@ -69,10 +69,7 @@ export async function listJobs(transport: PlatformTransport): Promise<UserpilotJ
 	if (!Array.isArray(body)) {
 		throw new PlatformRequestError(
 			'Userpilot answered the job list with something that is not a list of jobs',
-			response.status,
-			response.retries,
-			false,
-			false,
+			{ status: response.status, retries: response.retries },
 		);
 	}
 	return body.filter((job): job is UserpilotJob => asJob(job) !== undefined);
@@ -108,13 +105,10 @@ async function readJobAt(
 	);
 	const found = asJob(response.body);
 	if (!found) {
-		throw new PlatformRequestError(
-			`Userpilot answered the status of job ${jobId} without a job`,
-			response.status,
-			response.retries,
-			false,
-			false,
-		);
+		throw new PlatformRequestError(`Userpilot answered the status of job ${jobId} without a job`, {
+			status: response.status,
+			retries: response.retries,
+		});
 	}
 	return found;
 }
@@ -125,7 +119,8 @@ async function readJobFrom(
 	job: { job_id: string; links?: string },
 ): Promise<UserpilotJob | undefined> {
 	if (source === 'links') {
-		const links = typeof job.links === 'string' && job.links.startsWith('/') ? job.links : undefined;
+		const links =
+			typeof job.links === 'string' && job.links.startsWith('/') ? job.links : undefined;
 		return readJobAt(
 			transport,
 			links ?? `/v1/background_jobs/${encodeURIComponent(job.job_id)}`,
@@ -166,10 +161,7 @@ export async function getJob(
 	}
 	throw new PlatformRequestError(
 		`Userpilot has no job ${job.job_id}: neither its own link, nor /api/background_jobs/, nor the job list knows it`,
-		404,
-		lastMissing instanceof PlatformRequestError ? lastMissing.retries : 0,
-		false,
-		false,
+		{ status: 404, retries: lastMissing instanceof PlatformRequestError ? lastMissing.retries : 0 },
 	);
 }
 
@@ -199,10 +191,7 @@ export async function waitForJob(
 			if (current.status === 'pending_refresh') return current;
 			throw new PlatformRequestError(
 				`Userpilot job ${current.job_id} is still "${current.status}" after ${duration(options.timeoutMs)} of waiting`,
-				undefined,
-				0,
-				true,
-				true,
+				{ possiblyDelivered: true, retryable: true },
 			);
 		}
 		await pause(options.pollMs, options.signal);
@@ -234,10 +223,7 @@ export async function waitForNoRunningJob(
 		if (Date.now() > deadline) {
 			throw new PlatformRequestError(
 				`Userpilot still has a job in progress (${running[0].job_id}, "${running[0].status}") after waiting`,
-				409,
-				0,
-				false,
-				true,
+				{ status: 409, retryable: true },
 			);
 		}
 		await pause(options.pollMs, options.signal);
@@ -340,10 +326,7 @@ function cannotTell(upload: UploadFacts, candidates: UserpilotJob[]): PlatformRe
 			`and the job list cannot tell: ${candidates.length} job(s) started since the upload began (${ids}) ` +
 			`with a name Userpilot chose. The file was not sent again. Check these jobs in Userpilot's job list ` +
 			`(GET /v1/background_jobs) before running this import again.`,
-		undefined,
-		0,
-		true,
-		false,
+		{ possiblyDelivered: true },
 	);
 }
 
@@ -406,10 +389,7 @@ async function uploadOnce(
 	if (!job) {
 		throw new PlatformRequestError(
 			'Userpilot answered the upload without a job (no job_id): the import is not known to have started',
-			response.status,
-			response.retries,
-			true,
-			false,
+			{ status: response.status, retries: response.retries, possiblyDelivered: true },
 		);
 	}
 	return { job, retries: response.retries };
@@ -472,9 +452,6 @@ function stillConflicting(
 	return new PlatformRequestError(
 		`${error.message} The job list shows no import job in progress (an export job, for instance, is not listed); ` +
 			`still refused after ${waits} growing waits.`,
-		409,
-		retries,
-		false,
-		false,
+		{ status: 409, retries },
 	);
 }

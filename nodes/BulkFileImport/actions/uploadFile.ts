@@ -87,10 +87,7 @@ async function scan(
 		if (headerBytes + rowBytes > partLimit) {
 			throw new PlatformRequestError(
 				`Row ${rows} alone is larger than the part size limit: it cannot be sent in any part`,
-				413,
-				0,
-				false,
-				false,
+				{ status: 413 },
 			);
 		}
 		if (!current || current.bytes + rowBytes > partLimit) {

@@ -107,10 +107,7 @@ export async function sendItemsAsJob(
 			return fail(
 				new PlatformRequestError(
 					`Userpilot import job ${final.job_id} failed: ${reasons.join('; ') || 'no reason given'}`,
-					undefined,
-					retries,
-					false,
-					false,
+					{ retries },
 				),
 				final.job_id,
 			);
@@ -120,10 +117,7 @@ export async function sendItemsAsJob(
 			return fail(
 				new PlatformRequestError(
 					`Userpilot job ${final.job_id} completed with total_rows ${rows}, but ${part.length} rows were sent`,
-					undefined,
-					retries,
-					true,
-					false,
+					{ retries, possiblyDelivered: true },
 				),
 				final.job_id,
 			);
