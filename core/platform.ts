@@ -5,6 +5,10 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+import type { MultipartFile } from './delivery/multipart';
+import type { FileSettings, PreparedRow } from './rows/fileRows';
+import type { BinarySource } from './rows/readers';
+import type { PlatformTransport } from './transport';
 import type { ItemValidator, ValidatorOptions } from './validation/types';
 
 export type PlatformId = 'ayona' | 'rimdian' | 'userpilot';
@@ -58,17 +62,75 @@ export interface BatchDelivery {
 	idempotencyKey?(item: IDataObject): string | undefined;
 	/** The platform drops an item it already received byte for byte, so a re-send adds nothing. */
 	dedupesIdenticalItems?: boolean;
+	/** Its items nest objects, which a CSV holds as JSON text in a cell: such cells are parsed. */
+	csvCellsHoldJson?: boolean;
 }
 
-/** Platforms that take a file as an asynchronous job (Userpilot). */
-export interface FileDelivery {
-	mode: 'file';
+/** An import job as a job platform reports it (its own fields besides). */
+export interface ImportJob extends IDataObject {
+	job_id: string;
+	status: string;
+}
+
+/** How a node sends files as jobs, read from its "Options" by the platform. */
+export interface JobOptions {
+	pollMs: number;
+	timeoutMs: number;
+	signal?: AbortSignal;
+	/** When another job of the account is in progress: wait for it to end, or fail at once. */
+	whenJobRunning: 'wait' | 'fail';
+	/** Wait for each job to end (else a part is done once its job is created). */
+	waitForCompletion: boolean;
+}
+
+/** One upload's job, created or found already uploaded by an earlier attempt of the execution. */
+export interface UploadedJob {
+	job: ImportJob;
+	retries: number;
+	foundUploaded: boolean;
+}
+
+/**
+ * Checks that a file can be uploaded as it is: its rows, validated with `file`, are handed to `row`;
+ * `refused` gives the outcome of a file that would need rewriting.
+ */
+export interface AsIsCheck {
+	readonly file: FileSettings;
+	row(prepared: PreparedRow): void;
+	refused(summary: IDataObject): { summary: IDataObject; failure: string } | undefined;
+}
+
+/** Platforms that take a file as an asynchronous import job (Userpilot). */
+export interface JobDelivery {
+	mode: 'job';
 	maxFileBytes: number;
 	/** Path of the upload endpoint, relative to `Endpoints.data`. */
 	path: string;
 	/** Path of the list of jobs, relative to `Endpoints.api`. */
 	jobsPath: string;
 	serializeItem(item: IDataObject): string;
+	readJobOptions(options: IDataObject, signal?: AbortSignal): JobOptions;
+	/**
+	 * Uploads one file as a job. With `lookFirst` (a name that is the same when n8n runs the
+	 * execution again) a file the job list already holds is not uploaded again.
+	 */
+	upload(
+		transport: PlatformTransport,
+		file: MultipartFile,
+		filename: string,
+		options: JobOptions & { lookFirst?: boolean },
+	): Promise<UploadedJob>;
+	/** Waits for the job to end (or to have landed); throws a PlatformRequestError when it cannot tell. */
+	waitForJob(transport: PlatformTransport, job: ImportJob, options: JobOptions): Promise<ImportJob>;
+	/**
+	 * Why an ended job did not import the rows sent (their count, when known), in words, and
+	 * whether some of them may be in; undefined when it did.
+	 */
+	judgeJob(job: ImportJob, rowsSent?: number): { message: string; partly: boolean } | undefined;
+	/** Rows the job says it imported, when it says. */
+	rowsOf(job: ImportJob): number | undefined;
+	/** The check of a file sent as it is, when the platform takes files unchanged. */
+	openAsIsCheck?(source: BinarySource, file: FileSettings): Promise<AsIsCheck>;
 }
 
 /**
@@ -109,5 +171,5 @@ export interface Platform {
 	/** n8n item JSON to the platform's item shape, before validation. */
 	mapItem(json: IDataObject, options: PlatformItemOptions): unknown;
 	compileValidator(options: PlatformItemOptions): ItemValidator;
-	delivery: BatchDelivery | FileDelivery;
+	delivery: BatchDelivery | JobDelivery;
 }

@@ -86,6 +86,25 @@ export function effectiveBatchSize(delivery: BatchDelivery, requested: number | 
 	return delivery.maxBatchSize ? Math.min(size, delivery.maxBatchSize) : size;
 }
 
+/** Each item of a batch that failed for good, with why. */
+function reportFailedBatch(
+	batch: Batch,
+	error: PlatformRequestError,
+	report: (item: PreparedItem, result: ItemResult) => void,
+): void {
+	for (const item of batch.items) {
+		report(item, {
+			status: 'failed',
+			message: error.message,
+			httpCode: error.status,
+			batch: batch.number,
+			retries: error.retries,
+			possiblyDelivered: error.possiblyDelivered,
+			key: item.key,
+		});
+	}
+}
+
 /**
  * Sends batches with bounded concurrency. Workers pull the next batch only when free, so a
  * streamed source is read no faster than the platform takes it (back-pressure).
@@ -159,24 +178,12 @@ export async function sendBatches(
 			cancelled = failure;
 			throw failure;
 		}
-		{
-			const error =
-				failure instanceof PlatformRequestError
-					? failure
-					: new PlatformRequestError((failure as Error).message);
-			fatal ??= error;
-			for (const item of batch.items) {
-				report(item, {
-					status: 'failed',
-					message: error.message,
-					httpCode: error.status,
-					batch: batch.number,
-					retries: error.retries,
-					possiblyDelivered: error.possiblyDelivered,
-					key: item.key,
-				});
-			}
-		}
+		const error =
+			failure instanceof PlatformRequestError
+				? failure
+				: new PlatformRequestError((failure as Error).message);
+		fatal ??= error;
+		reportFailedBatch(batch, error, report);
 	};
 
 	const worker = async () => {

@@ -9,6 +9,7 @@ import {
 	quote,
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
+import { userpilotJobOperations } from './delivery';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
 
 const HOSTS: Record<string, string> = {
@@ -177,10 +178,11 @@ export const userpilot: Platform = {
 	mapItem,
 	compileValidator: (options) => compileUserpilotValidator(options),
 	delivery: {
-		mode: 'file',
+		mode: 'job',
 		maxFileBytes: USERPILOT_MAX_FILE_BYTES,
 		path: '/v1/imports',
 		jobsPath: '/v1/background_jobs',
 		serializeItem: (item) => JSON.stringify(item),
+		...userpilotJobOperations,
 	},
 };

@@ -2,8 +2,13 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import type { FileSettings } from '../../../core/rows/fileRows';
-import { detectFormat, FileFormatError, openBinary } from '../../../core/rows/readers';
-import { readSendSettings } from '../../shared/settings';
+import {
+	detectFormat,
+	FileFormatError,
+	openBinary,
+	type BinarySource,
+} from '../../../core/rows/readers';
+import { readSendSettings, type SendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
@@ -19,12 +24,128 @@ function delimiterOf(raw: unknown, fileName: string): string {
 	return raw === '\\t' ? '\t' : raw;
 }
 
+/** A job platform: the file uploaded as one job or several, summarized in one output item. */
+async function uploadOne(
+	ctx: IExecuteFunctions,
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	transport: PlatformTransport,
+	index: number,
+): Promise<INodeExecutionData> {
+	const validateFirst = ctx.getNodeParameter('validateFirst', index, true) as boolean;
+	const normalized = ctx.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
+	const outcome = await uploadFile.call(
+		ctx,
+		source,
+		file,
+		settings,
+		transport,
+		validateFirst,
+		normalized,
+		index,
+	);
+	if (outcome.failure && !ctx.continueOnFail()) {
+		const resume = outcome.summary.resumeFromRow
+			? `To finish the import, run again with "Start at Row" set to ${outcome.summary.resumeFromRow as number}.\n`
+			: '';
+		throw new NodeOperationError(ctx.getNode(), outcome.failure, {
+			itemIndex: index,
+			description:
+				resume +
+				JSON.stringify(
+					outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary,
+					null,
+					2,
+				).slice(0, 4000),
+		});
+	}
+	const json: IDataObject = outcome.failure
+		? { ...outcome.summary, error: outcome.failure }
+		: outcome.summary;
+	return withErrorOutputRouting(ctx, { json, pairedItem: { item: index } }, index);
+}
+
+/** A batch platform: the file's rows sent in batches, summarized in one output item. */
+async function importOne(
+	ctx: IExecuteFunctions,
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	transport: PlatformTransport,
+	index: number,
+): Promise<INodeExecutionData> {
+	const continueOnFail = ctx.continueOnFail();
+	const stopOnInvalid = ctx.getNodeParameter('onInvalid', index, 'skip') === 'stop';
+	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
+	const outcome = await importRows.call(
+		ctx,
+		source,
+		file,
+		settings,
+		transport,
+		stopOnInvalid,
+		keepRejected,
+		continueOnFail,
+	);
+	if (outcome.fatal && !continueOnFail) {
+		const s = outcome.summary;
+		// NodeOperationError keeps the message as written; NodeApiError would swap a
+		// connection failure's for n8n's generic wording, losing which batch and why.
+		throw new NodeOperationError(ctx.getNode(), outcome.fatal, {
+			itemIndex: index,
+			description:
+				`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
+				`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
+				(s.resumeFromRow
+					? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.`
+					: ''),
+		});
+	}
+	const binary = outcome.rejectedFile
+		? {
+				rejected: await ctx.helpers.prepareBinaryData(
+					outcome.rejectedFile,
+					`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
+					'text/csv',
+				),
+			}
+		: undefined;
+	const item = toOutputItem(outcome, index, binary);
+	if (outcome.fatal) item.json.error = outcome.fatal;
+	return withErrorOutputRouting(ctx, item, index);
+}
+
+/** The output item of a file that failed, when the node continues on fail; else the error. */
+function failedItem(ctx: IExecuteFunctions, failure: unknown, index: number): INodeExecutionData {
+	const continueOnFail = ctx.continueOnFail();
+	if (failure instanceof NodeOperationError || failure instanceof NodeApiError) {
+		if (!continueOnFail) throw failure;
+		return {
+			json: { error: failure.message, description: failure.description },
+			pairedItem: { item: index },
+			...(ctx.getNode().onError === 'continueErrorOutput' ? { error: failure } : {}),
+		};
+	}
+	const message =
+		failure instanceof FileFormatError ||
+		failure instanceof PlatformRequestError ||
+		failure instanceof ExecutionCancelledError
+			? failure.message
+			: `Import failed: ${(failure as Error).message}`;
+	if (!continueOnFail) throw new NodeOperationError(ctx.getNode(), message, { itemIndex: index });
+	return withErrorOutputRouting(
+		ctx,
+		{ json: { error: message }, pairedItem: { item: index } },
+		index,
+	);
+}
+
 /** One output item per input file: its summary, and its rejected rows as a file when asked. */
 export async function importFile(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const settings = await readSendSettings(this);
 	const { platform, options } = settings;
-	const continueOnFail = this.continueOnFail();
 	const output: INodeExecutionData[] = [];
 
 	for (let index = 0; index < items.length; index++) {
@@ -37,7 +158,8 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				format: await detectFormat(source, this.getNodeParameter('fileFormat', index) as string),
 				csv: {
 					delimiter: delimiterOf(options.delimiter, source.fileName),
-					parseJsonCells: platform.id === 'rimdian',
+					parseJsonCells:
+						platform.delivery.mode === 'batch' && platform.delivery.csvCellsHoldJson === true,
 				},
 				platform,
 				itemOptions: settings.itemOptions,
@@ -48,107 +170,12 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				settings.credentials,
 				settings.policy,
 			);
-			if (platform.delivery.mode === 'file') {
-				const validateFirst = this.getNodeParameter('validateFirst', index, true) as boolean;
-				const normalized =
-					this.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
-				const outcome = await uploadFile.call(
-					this,
-					source,
-					file,
-					settings,
-					transport,
-					validateFirst,
-					normalized,
-					index,
-				);
-				if (outcome.failure && !continueOnFail) {
-					const resume = outcome.summary.resumeFromRow
-						? `To finish the import, run again with "Start at Row" set to ${outcome.summary.resumeFromRow as number}.\n`
-						: '';
-					throw new NodeOperationError(this.getNode(), outcome.failure, {
-						itemIndex: index,
-						description:
-							resume +
-							JSON.stringify(
-								outcome.summary.rejected ?? outcome.summary.jobs ?? outcome.summary,
-								null,
-								2,
-							).slice(0, 4000),
-					});
-				}
-				const json: IDataObject = outcome.failure
-					? { ...outcome.summary, error: outcome.failure }
-					: outcome.summary;
-				output.push(withErrorOutputRouting(this, { json, pairedItem: { item: index } }, index));
-				continue;
-			}
-			const stopOnInvalid = this.getNodeParameter('onInvalid', index, 'skip') === 'stop';
-			const keepRejected = (options.rejectedRowsFile as boolean | undefined) ?? false;
-			const outcome = await importRows.call(
-				this,
-				source,
-				file,
-				settings,
-				transport,
-				stopOnInvalid,
-				keepRejected,
-				continueOnFail,
-			);
-			if (outcome.fatal && !continueOnFail) {
-				const s = outcome.summary;
-				// NodeOperationError keeps the message as written; NodeApiError would swap a
-				// connection failure's for n8n's generic wording, losing which batch and why.
-				throw new NodeOperationError(this.getNode(), outcome.fatal, {
-					itemIndex: index,
-					description:
-						`${s.accepted ?? 0} rows were accepted before this, ${s.failed ?? 0} failed, ${s.notSent ?? 0} were not sent, ` +
-						`${s.invalid ?? 0} were invalid (${s.requests ?? 0} requests, ${s.retries ?? 0} retries).` +
-						(s.resumeFromRow
-							? ` To finish the import, run again with "Start at Row" set to ${s.resumeFromRow as number}.`
-							: ''),
-				});
-			}
-			const binary = outcome.rejectedFile
-				? {
-						rejected: await this.helpers.prepareBinaryData(
-							outcome.rejectedFile,
-							`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
-							'text/csv',
-						),
-					}
-				: undefined;
-			const item = toOutputItem(outcome, index, binary);
-			if (outcome.fatal) item.json.error = outcome.fatal;
-			output.push(withErrorOutputRouting(this, item, index));
+			const send = platform.delivery.mode === 'job' ? uploadOne : importOne;
+			output.push(await send(this, source, file, settings, transport, index));
 		} catch (error) {
 			failure = error;
 		}
-		if (failure === undefined) continue;
-		if (failure instanceof NodeOperationError || failure instanceof NodeApiError) {
-			if (!continueOnFail) throw failure;
-			output.push({
-				json: { error: failure.message, description: failure.description },
-				pairedItem: { item: index },
-				...(this.getNode().onError === 'continueErrorOutput' ? { error: failure } : {}),
-			});
-			continue;
-		}
-		const message =
-			failure instanceof FileFormatError ||
-			failure instanceof PlatformRequestError ||
-			failure instanceof ExecutionCancelledError
-				? failure.message
-				: `Import failed: ${(failure as Error).message}`;
-		if (!continueOnFail)
-			throw new NodeOperationError(this.getNode(), message, { itemIndex: index });
-		output.push(
-			withErrorOutputRouting(
-				this,
-				{ json: { error: message }, pairedItem: { item: index } },
-				index,
-			),
-		);
+		if (failure !== undefined) output.push(failedItem(this, failure, index));
 	}
 	return [output];
 }

@@ -95,6 +95,165 @@ class WarningTally {
 	}
 }
 
+/** Rejected rows listed as the output shows them. */
+function listed(rejections: Rejections) {
+	return rejections.listed.map(({ row, line, errors, message, httpCode }) => ({
+		row,
+		line,
+		errors,
+		message,
+		httpCode,
+	}));
+}
+
+/** One streamed pass that checks every row; the outcome when some fail (nothing is then sent). */
+async function checkEveryRow(
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	rejections: Rejections,
+	reject: (rejected: RejectedRow, row: FileRow, invalid: boolean) => void,
+	readResult: ReadResult,
+): Promise<RowImportOutcome | undefined> {
+	const chunks = prepareRowChunks(
+		source,
+		file,
+		(rejected, raw) => reject(rejected, raw, true),
+		readResult,
+	);
+	for await (const rows of chunks) void rows;
+	if (rejections.count === 0) return undefined;
+	return {
+		summary: {
+			file: source.fileName,
+			format: file.format,
+			platform: settings.platform.id,
+			status: 'invalid',
+			rowsRead: rejections.count,
+			invalid: rejections.invalid,
+			accepted: 0,
+			rejected: rejections.listed.map(({ row, line, errors, message }) => ({
+				row,
+				line,
+				errors,
+				message,
+			})),
+		},
+		rejectedFile: rejections.file(),
+		fatal: `${rejections.count} rows are invalid; nothing was sent. First: ${rejections.listed[0].message}`,
+	};
+}
+
+/** What became of the rows sent, counted as each batch ends. */
+class RowTally {
+	accepted = 0;
+	failed = 0;
+	notSent = 0;
+	readonly possiblyDuplicated = new RowRanges();
+	readonly warnings = new WarningTally();
+	/** The first row not known to be in: a re-run with "Start at Row" set to it misses nothing. */
+	resumeFromRow?: number;
+
+	constructor(private readonly reject: (rejected: RejectedRow, row: PreparedRow) => void) {}
+
+	report(item: PreparedItem, result: ItemResult): void {
+		const row = item as PreparedRow;
+		if (result.status === 'accepted') {
+			this.accepted++;
+			this.warnings.add(item.warnings, row.index + 1);
+			if (result.possiblyDuplicated) this.possiblyDuplicated.add(row.index + 1);
+			return;
+		}
+		if (result.status === 'failed') this.failed++;
+		else this.notSent++;
+		this.resumeFromRow = Math.min(this.resumeFromRow ?? Infinity, row.index + 1);
+		const message = 'message' in result ? result.message : result.status;
+		this.reject(
+			{
+				row: row.index + 1,
+				line: row.line,
+				errors: [{ field: '(item)', reason: message }],
+				message: `Row ${row.index + 1} (line ${row.line}): ${message}`,
+				httpCode: result.status === 'failed' ? result.httpCode : undefined,
+			},
+			row,
+		);
+	}
+}
+
+/** The rows of the file as they are read, counted; a file that breaks part-way ends them. */
+class RowReading {
+	rowsRead = 0;
+	lastRowRead: number;
+	/** Why the file could not be read to its end (an unbalanced quote at line 152). */
+	fileError?: FileFormatError;
+
+	constructor(fromRow: number | undefined) {
+		this.lastRowRead = (fromRow ?? 1) - 1;
+	}
+
+	async *counted(chunks: AsyncIterable<PreparedRow[]>): AsyncGenerator<PreparedRow[]> {
+		let failure: unknown;
+		try {
+			for await (const rows of chunks) {
+				if (rows.length === 0) continue;
+				this.rowsRead += rows.length;
+				this.lastRowRead = rows[rows.length - 1].index + 1;
+				yield rows;
+			}
+		} catch (error) {
+			failure = error;
+		}
+		if (failure instanceof FileFormatError) this.fileError = failure;
+		else if (failure !== undefined) throw failure;
+	}
+}
+
+/** With nothing sent, the file's own error says it all; else where to resume once it is fixed. */
+function fileFailureOf(fileError: FileFormatError, accepted: number, resumeFromRow?: number) {
+	if (accepted === 0) return fileError.message;
+	const before = accepted === 1 ? '1 row before it was' : `${accepted} rows before it were`;
+	return `${fileError.message}. ${before} accepted: fix the file, then run again with "Start at Row" set to ${resumeFromRow}`;
+}
+
+/** The sums of a file whose rows were sent. */
+function sentSummary(
+	tally: RowTally,
+	reading: RowReading,
+	invalid: number,
+	skipped: number,
+): IDataObject {
+	const { accepted, failed, notSent, possiblyDuplicated, warnings, resumeFromRow } = tally;
+	const duplicatedRows = possiblyDuplicated.list(LISTED_DUPLICATE_RANGES);
+	return {
+		status:
+			reading.fileError || failed + notSent > 0
+				? 'partial'
+				: invalid > 0
+					? 'completedWithRejections'
+					: 'completed',
+		rowsRead: reading.rowsRead,
+		accepted,
+		invalid,
+		failed,
+		notSent,
+		possiblyDuplicated: possiblyDuplicated.count,
+		// Which rows: the platform may hold them twice (see safeToResend in the README).
+		...(possiblyDuplicated.count > 0
+			? {
+					possiblyDuplicatedRows: duplicatedRows.ranges,
+					...(duplicatedRows.more > 0
+						? { possiblyDuplicatedRangesNotListed: duplicatedRows.more }
+						: {}),
+				}
+			: {}),
+		...(skipped > 0 ? { skippedBeforeStartRow: skipped } : {}),
+		// What was sent with a remark (a column left out, a value taken on trust), once each.
+		...(warnings.list().length > 0 ? { warnings: warnings.list() } : {}),
+		...(resumeFromRow !== undefined ? { resumeFromRow } : {}),
+	};
+}
+
 /**
  * Rimdian and Ayona: the file is read as a stream, each row validated and serialized once,
  * and sent in batches with bounded concurrency. Workers pull rows only as fast as the platform
@@ -118,172 +277,60 @@ export async function importRows(
 	const rejections = new Rejections(keepRejectedFile, file.csv.delimiter);
 	const reject = (rejected: RejectedRow, row: FileRow | PreparedRow, invalid: boolean) =>
 		rejections.add(rejected, row.cells, readResult.columns, invalid);
-
-	let rowsRead = 0;
-	const warnings = new WarningTally();
-
 	if (stopOnInvalid) {
-		// One streamed pass to check every row; nothing is sent unless all pass.
-		for await (const rows of prepareRowChunks(
-			source,
-			file,
-			(rejected, raw) => reject(rejected, raw, true),
-			readResult,
-		)) {
-			void rows;
-		}
-		if (rejections.count > 0) {
-			return {
-				summary: {
-					file: source.fileName,
-					format: file.format,
-					platform: settings.platform.id,
-					status: 'invalid',
-					rowsRead: rejections.count,
-					invalid: rejections.invalid,
-					accepted: 0,
-					rejected: rejections.listed.map(({ row, line, errors, message }) => ({
-						row,
-						line,
-						errors,
-						message,
-					})),
-				},
-				rejectedFile: rejections.file(),
-				fatal: `${rejections.count} rows are invalid; nothing was sent. First: ${rejections.listed[0].message}`,
-			};
-		}
+		const refused = await checkEveryRow(source, file, settings, rejections, reject, readResult);
+		if (refused) return refused;
 	}
 
-	let accepted = 0;
-	let failed = 0;
-	let notSent = 0;
-	const possiblyDuplicated = new RowRanges();
+	const reading = new RowReading(file.fromRow);
+	const tally = new RowTally((rejected, row) => reject(rejected, row, false));
 	let skipped = 0;
-	/** The first row not known to be in: a re-run with "Start at Row" set to it misses nothing. */
-	let resumeFromRow: number | undefined;
 	const chunks = prepareRowChunks(
 		source,
 		file,
 		(rejected, raw) => {
-			rowsRead++;
+			reading.rowsRead++;
 			reject(rejected, raw, true);
 		},
 		readResult,
 		() => skipped++,
 	);
-	// A file that breaks part-way (an unbalanced quote at line 152) must not hide the rows
-	// already sent: reading stops there, the batches in flight end, and the outcome says both.
-	let fileError: FileFormatError | undefined;
-	let lastRowRead = (file.fromRow ?? 1) - 1;
-	const counted = (async function* () {
-		let failure: unknown;
-		try {
-			for await (const rows of chunks) {
-				if (rows.length === 0) continue;
-				rowsRead += rows.length;
-				lastRowRead = rows[rows.length - 1].index + 1;
-				yield rows;
-			}
-		} catch (error) {
-			failure = error;
-		}
-		if (failure instanceof FileFormatError) fileError = failure;
-		else if (failure !== undefined) throw failure;
-	})();
-	const report = (item: PreparedItem, result: ItemResult) => {
-		const row = item as PreparedRow;
-		if (result.status === 'accepted') {
-			accepted++;
-			warnings.add(item.warnings, row.index + 1);
-			if (result.possiblyDuplicated) possiblyDuplicated.add(row.index + 1);
-			return;
-		}
-		if (result.status === 'failed') failed++;
-		else notSent++;
-		resumeFromRow = Math.min(resumeFromRow ?? Infinity, row.index + 1);
-		const message = 'message' in result ? result.message : result.status;
-		reject(
-			{
-				row: row.index + 1,
-				line: row.line,
-				errors: [{ field: '(item)', reason: message }],
-				message: `Row ${row.index + 1} (line ${row.line}): ${message}`,
-				httpCode: result.status === 'failed' ? result.httpCode : undefined,
-			},
-			row,
-			false,
-		);
-	};
+	// A file that breaks part-way must not hide the rows already sent: reading stops there,
+	// the batches in flight end, and the outcome says both.
 	const fatal = await sendBatches(
 		transport,
 		delivery,
-		toBatchesFromChunks(counted, effectiveBatchSize(delivery, settings.batchSize)),
+		toBatchesFromChunks(reading.counted(chunks), effectiveBatchSize(delivery, settings.batchSize)),
 		{
 			concurrency: settings.concurrency,
 			stopOnFailure: !continueOnFail,
 			credentials: settings.credentials,
 			itemOptions: settings.itemOptions,
 		},
-		report,
+		(item, result) => tally.report(item, result),
 	);
-	const invalid = rejections.invalid;
-	const duplicatedRows = possiblyDuplicated.list(LISTED_DUPLICATE_RANGES);
-	const noneAccepted = rowsRead > 0 && accepted === 0 && !fatal;
-	if (fileError) resumeFromRow = Math.min(resumeFromRow ?? Infinity, lastRowRead + 1);
-	// With nothing sent, the file's own error says it all; otherwise the user must learn that
-	// part of the file is in, and where to resume once the file is fixed.
-	const fileFailure = fileError
-		? accepted === 0
-			? fileError.message
-			: `${fileError.message}. ${accepted === 1 ? '1 row before it was' : `${accepted} rows before it were`} accepted: fix the file, then run again with "Start at Row" set to ${resumeFromRow}`
-		: undefined;
+	if (reading.fileError) {
+		tally.resumeFromRow = Math.min(tally.resumeFromRow ?? Infinity, reading.lastRowRead + 1);
+	}
+	const { rowsRead } = reading;
+	const noneAccepted = rowsRead > 0 && tally.accepted === 0 && !fatal;
 	return {
 		summary: {
 			file: source.fileName,
 			format: file.format,
 			platform: settings.platform.id,
-			status:
-				fileError || failed + notSent > 0
-					? 'partial'
-					: invalid > 0
-						? 'completedWithRejections'
-						: 'completed',
-			rowsRead,
-			accepted,
-			invalid,
-			failed,
-			notSent,
-			possiblyDuplicated: possiblyDuplicated.count,
-			// Which rows: the platform may hold them twice (see safeToResend in the README).
-			...(possiblyDuplicated.count > 0
-				? {
-						possiblyDuplicatedRows: duplicatedRows.ranges,
-						...(duplicatedRows.more > 0
-							? { possiblyDuplicatedRangesNotListed: duplicatedRows.more }
-							: {}),
-					}
-				: {}),
-			...(skipped > 0 ? { skippedBeforeStartRow: skipped } : {}),
-			// What was sent with a remark (a column left out, a value taken on trust), once each.
-			...(warnings.list().length > 0 ? { warnings: warnings.list() } : {}),
-			...(resumeFromRow !== undefined ? { resumeFromRow } : {}),
+			...sentSummary(tally, reading, rejections.invalid, skipped),
 			requests: transport.stats.requests,
 			retries: transport.stats.retries,
 			retryReasons: transport.stats.retryReasons,
 			durationMs: Date.now() - started,
-			rejected: rejections.listed.map(({ row, line, errors, message, httpCode }) => ({
-				row,
-				line,
-				errors,
-				message,
-				httpCode,
-			})),
+			rejected: listed(rejections),
 		},
 		rejectedFile: rejections.file(),
 		// A file of which nothing got in is a failed import, not a success with rejections.
 		fatal:
-			fileFailure ??
+			(reading.fileError &&
+				fileFailureOf(reading.fileError, tally.accepted, tally.resumeFromRow)) ??
 			fatal?.message ??
 			(noneAccepted
 				? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}`

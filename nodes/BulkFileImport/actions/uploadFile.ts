@@ -2,22 +2,16 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import { Readable } from 'node:stream';
 
+import { sendParts, type JobPart, type PartOutcome } from '../../../core/delivery/job';
+import { multipartFile } from '../../../core/delivery/multipart';
+import { uploadToken } from '../../../core/delivery/uploadName';
+import type { AsIsCheck, ImportJob } from '../../../core/platform';
 import type { FileSettings, RejectedRow } from '../../../core/rows/fileRows';
 import { prepareRows } from '../../../core/rows/fileRows';
-import { multipartFile } from '../../../core/delivery/multipart';
 import type { BinarySource, ReadResult } from '../../../core/rows/readers';
 import { readRows } from '../../../core/rows/readers';
-import type { SendSettings } from '../../shared/settings';
 import { PlatformRequestError, type PlatformTransport } from '../../../core/transport';
-import { uploadToken } from '../../../core/delivery/uploadName';
-import { AsIsCheck } from '../../../platforms/userpilot/asIs';
-import {
-	createImportJob,
-	readJobWaitOptions,
-	rowsOf,
-	waitForJob,
-	type UserpilotJob,
-} from '../../../platforms/userpilot/jobs';
+import type { SendSettings } from '../../shared/settings';
 import { LISTED_REJECTIONS } from './importRows';
 
 export interface UploadOutcome {
@@ -159,10 +153,147 @@ async function* normalizedLines(
 	if (lines.length > 0) yield Buffer.from(lines.join('\n') + '\n');
 }
 
+/** Where the file is cut, once checked; or the outcome of a file that stops there. */
+type PartPlan =
+	| { parts: FilePart[]; headerEnd: number; rows?: number; stop?: undefined }
+	| { stop: UploadOutcome };
+
+interface UploadChoices {
+	validateFirst: boolean;
+	normalized: boolean;
+	/** Bytes a part may take; a file is cut only when `split`. */
+	partLimit: number;
+	split: boolean;
+}
+
+/** Checks the file (when asked, or when it must be read to cut it) and finds its parts. */
+async function planParts(
+	source: BinarySource,
+	file: FileSettings,
+	choices: UploadChoices,
+	base: IDataObject,
+	displayName: string,
+	asIs?: AsIsCheck,
+): Promise<PartPlan> {
+	const { validateFirst, normalized, partLimit, split } = choices;
+	const whole: PartPlan = {
+		parts: [{ start: 0, end: source.size, rows: 0, bytes: source.size }],
+		headerEnd: 0,
+	};
+	const resuming = (file.fromRow ?? 1) > 1;
+	const needsSplit = split && source.size > partLimit;
+	if (!(validateFirst || needsSplit || normalized || resuming)) return whole;
+	const scanned = await scan(
+		source,
+		asIs?.file ?? file,
+		validateFirst || normalized,
+		normalized,
+		split ? partLimit : Number.MAX_SAFE_INTEGER,
+		asIs,
+	);
+	const rows = scanned.rows;
+	if (scanned.rejectedCount > 0) return { stop: rejectedOutcome(scanned, base, displayName) };
+	const rewritten = asIs?.refused({ ...base, rowsRead: rows });
+	if (rewritten) return { stop: rewritten };
+	const headerEnd = scanned.header.headerEndOffset;
+	const parts = normalized || resuming || scanned.parts.length > 1 ? scanned.parts : whole.parts;
+	if (parts.length === 0) {
+		return {
+			stop: {
+				summary: { ...base, status: 'failed', rowsRead: rows },
+				failure: `No row to send from row ${file.fromRow} on`,
+			},
+		};
+	}
+	return { parts, headerEnd, rows };
+}
+
+function rejectedOutcome(
+	scanned: ScanResult,
+	base: IDataObject,
+	displayName: string,
+): UploadOutcome {
+	return {
+		summary: {
+			...base,
+			status: 'invalid',
+			rowsRead: scanned.rows,
+			invalid: scanned.rejectedCount,
+			rejected: scanned.rejected.map(({ row, line, errors, message }) => ({
+				row,
+				line,
+				errors,
+				message,
+			})),
+		},
+		failure:
+			`${scanned.rejectedCount} of ${scanned.rows} rows break ${displayName}'s rules; the file was not uploaded. ` +
+			scanned.rejected
+				.slice(0, 5)
+				.map((r) => r.message)
+				.join(' | '),
+	};
+}
+
+/** One part as an upload: its name, and its bytes streamed from the source when it is sent. */
+function jobPartOf(
+	source: BinarySource,
+	file: FileSettings,
+	plan: { parts: FilePart[]; headerEnd: number },
+	index: number,
+	token: string,
+	normalized: boolean,
+): JobPart {
+	const { parts, headerEnd } = plan;
+	const part = parts[index];
+	const extension = normalized || file.format === 'ndjson' ? '.ndjson' : '.csv';
+	const filename = nameOf(source, index + 1, parts.length, token, extension);
+	const whole = !normalized && part.start === 0 && part.end === source.size;
+	const length = normalized
+		? part.bytes
+		: (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
+	const content = () => {
+		if (normalized) return Readable.from(normalizedLines(source, file, part, headerEnd));
+		if (whole) return Readable.from(openLater(() => source.open()));
+		return Readable.from(
+			(async function* () {
+				if (file.format === 'csv' && headerEnd > 0) yield* await source.open(0, headerEnd);
+				yield* await source.open(part.start, part.end);
+			})(),
+		);
+	};
+	const sentFormat = normalized ? 'ndjson' : file.format;
+	const mime = sentFormat === 'csv' ? 'text/csv' : 'application/x-ndjson';
+	return { filename, file: () => multipartFile('file', filename, mime, content, length) };
+}
+
+/** What the jobs of the parts sent so far say, gathered as they end. */
+interface JobsSoFar {
+	jobs: ImportJob[];
+	foundUploaded: string[];
+	retries: number;
+	/** The part that failed, and why (in the words the node reports). */
+	failed?: { index: number; message: string };
+}
+
+function gatherPart(sent: JobsSoFar, index: number, outcome: PartOutcome, parts: number): void {
+	if (outcome.created) {
+		if (outcome.foundUploaded) sent.foundUploaded.push(outcome.created.job_id);
+		sent.retries += outcome.retries;
+	}
+	if (outcome.job) sent.jobs.push(outcome.job);
+	if (!outcome.failure) return;
+	const { error, at } = outcome.failure;
+	// the job's own failure names its job; a request's failure says which part
+	const message =
+		at !== 'job' && parts > 1 ? `Part ${index + 1} of ${parts}: ${error.message}` : error.message;
+	sent.failed = { index, message };
+}
+
 /**
- * Userpilot: the file goes as it is, streamed from n8n's binary store into a multipart upload.
- * Over the part limit it is cut at row boundaries, the CSV header repeated in each part, and the
- * parts are imported one job after another (Userpilot runs one job at a time).
+ * A job platform: the file goes as it is, streamed from n8n's binary store into a multipart
+ * upload (or as its validated rows in NDJSON). Over the part limit it is cut at row boundaries,
+ * the CSV header repeated in each part, and the parts are imported one job after another.
  */
 export async function uploadFile(
 	this: IExecuteFunctions,
@@ -174,72 +305,28 @@ export async function uploadFile(
 	normalized: boolean,
 	itemIndex: number,
 ): Promise<UploadOutcome> {
-	const { options } = settings;
+	const { options, platform } = settings;
+	const delivery = platform.delivery;
+	if (delivery.mode !== 'job') throw new Error('uploadFile needs a job platform');
 	const started = Date.now();
 	const partLimit = Math.floor(Math.max(0.001, (options.partSizeMb as number) ?? 1000) * 1_000_000);
 	const split = (options.splitLargeFiles as boolean | undefined) ?? true;
-	const needsSplit = split && source.size > partLimit;
-	const wait = readJobWaitOptions(options, this.getExecutionCancelSignal());
-	const { waitForCompletion } = wait;
+	const wait = delivery.readJobOptions(options, this.getExecutionCancelSignal());
 	const base: IDataObject = {
 		file: source.fileName,
 		format: file.format,
-		platform: 'userpilot',
+		platform: platform.id,
 		fileSize: source.size,
 	};
 
 	// As it is, the file goes only if its bytes are what is checked (else it is refused, saying why).
-	const asIs = normalized ? undefined : await AsIsCheck.open(source, file);
+	const asIs = normalized ? undefined : await delivery.openAsIsCheck?.(source, file);
 	const notAsIs = asIs?.refused(base);
 	if (notAsIs) return notAsIs;
-
-	let parts: FilePart[] = [{ start: 0, end: source.size, rows: 0, bytes: source.size }];
-	let headerEnd = 0;
-	let rows: number | undefined;
-	const resuming = (file.fromRow ?? 1) > 1;
-	if (validateFirst || needsSplit || normalized || resuming) {
-		const scanned = await scan(
-			source,
-			asIs?.file ?? file,
-			validateFirst || normalized,
-			normalized,
-			split ? partLimit : Number.MAX_SAFE_INTEGER,
-			asIs,
-		);
-		rows = scanned.rows;
-		if (scanned.rejectedCount > 0) {
-			return {
-				summary: {
-					...base,
-					status: 'invalid',
-					rowsRead: scanned.rows,
-					invalid: scanned.rejectedCount,
-					rejected: scanned.rejected.map(({ row, line, errors, message }) => ({
-						row,
-						line,
-						errors,
-						message,
-					})),
-				},
-				failure:
-					`${scanned.rejectedCount} of ${scanned.rows} rows break Userpilot's rules; the file was not uploaded. ` +
-					scanned.rejected
-						.slice(0, 5)
-						.map((r) => r.message)
-						.join(' | '),
-			};
-		}
-		const rewritten = asIs?.refused({ ...base, rowsRead: rows });
-		if (rewritten) return rewritten;
-		headerEnd = scanned.header.headerEndOffset;
-		if (normalized || resuming || scanned.parts.length > 1) parts = scanned.parts;
-		if (parts.length === 0) {
-			return {
-				summary: { ...base, status: 'failed', rowsRead: rows },
-				failure: `No row to send from row ${file.fromRow} on`,
-			};
-		}
-	}
+	const choices = { validateFirst, normalized, partLimit, split };
+	const plan = await planParts(source, file, choices, base, platform.displayName, asIs);
+	if (plan.stop) return plan.stop;
+	const { parts, rows } = plan;
 
 	const { token, deterministic } = uploadToken(
 		this,
@@ -250,102 +337,54 @@ export async function uploadFile(
 		normalized ? 'normalized' : 'asIs',
 		partLimit,
 	);
-	const foundUploaded: string[] = [];
-	/** 1-based number of the first row of a part: where a re-run should start after it failed. */
-	const firstRowOf = (index: number) =>
-		parts.slice(0, index).reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
-	const jobs: UserpilotJob[] = [];
-	let retries = 0;
-	for (let index = 0; index < parts.length; index++) {
-		const part = parts[index];
-		const filename = nameOf(
-			source,
-			index + 1,
-			parts.length,
-			token,
-			normalized || file.format === 'ndjson' ? '.ndjson' : '.csv',
+	const jobParts = parts.map((_, index) => jobPartOf(source, file, plan, index, token, normalized));
+	const sent: JobsSoFar = { jobs: [], foundUploaded: [], retries: 0 };
+	try {
+		await sendParts(
+			transport,
+			delivery,
+			jobParts,
+			{ ...wait, lookFirst: deterministic },
+			(index, outcome) => gatherPart(sent, index, outcome, parts.length),
 		);
-		const whole = !normalized && part.start === 0 && part.end === source.size;
-		const length = normalized
-			? part.bytes
-			: (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
-		const content = () => {
-			if (normalized) return Readable.from(normalizedLines(source, file, part, headerEnd));
-			if (whole) return Readable.from(openLater(() => source.open()));
-			return Readable.from(
-				(async function* () {
-					if (file.format === 'csv' && headerEnd > 0) yield* await source.open(0, headerEnd);
-					yield* await source.open(part.start, part.end);
-				})(),
-			);
+	} catch (error) {
+		throw new NodeOperationError(this.getNode(), error as Error);
+	}
+	const { jobs, foundUploaded, retries, failed } = sent;
+	const found = foundUploaded.length > 0 ? { foundUploaded } : {};
+	if (failed) {
+		/** 1-based number of the failed part's first row: where a re-run should start. */
+		const resumeFromRow = parts
+			.slice(0, failed.index)
+			.reduce((sum, part) => sum + part.rows, file.fromRow ?? 1);
+		return {
+			summary: {
+				...base,
+				status: 'failed',
+				parts: parts.length,
+				partsImported: failed.index,
+				jobs,
+				...found,
+				retries,
+				durationMs: Date.now() - started,
+				resumeFromRow,
+			},
+			failure: failed.message,
 		};
-		const sentFormat = normalized ? 'ndjson' : file.format;
-		const mime = sentFormat === 'csv' ? 'text/csv' : 'application/x-ndjson';
-		let job: UserpilotJob;
-		try {
-			const created = await createImportJob(
-				transport,
-				multipartFile('file', filename, mime, content, length),
-				filename,
-				{ ...wait, lookFirst: deterministic },
-			);
-			job = created.job;
-			if (created.foundUploaded) foundUploaded.push(job.job_id);
-			retries += created.retries;
-			if (waitForCompletion) job = await waitForJob(transport, job, wait);
-		} catch (error) {
-			if (!(error instanceof PlatformRequestError))
-				throw new NodeOperationError(this.getNode(), error as Error);
-			return {
-				summary: {
-					...base,
-					status: 'failed',
-					parts: parts.length,
-					partsImported: index,
-					jobs,
-					...(foundUploaded.length > 0 ? { foundUploaded } : {}),
-					retries,
-					durationMs: Date.now() - started,
-					resumeFromRow: firstRowOf(index),
-				},
-				failure:
-					parts.length > 1
-						? `Part ${index + 1} of ${parts.length}: ${error.message}`
-						: error.message,
-			};
-		}
-		jobs.push(job);
-		if (job.status === 'failed') {
-			const reasons = Array.isArray(job.reason_for_failure) ? job.reason_for_failure : [];
-			return {
-				summary: {
-					...base,
-					status: 'failed',
-					parts: parts.length,
-					partsImported: index,
-					jobs,
-					...(foundUploaded.length > 0 ? { foundUploaded } : {}),
-					retries,
-					durationMs: Date.now() - started,
-					resumeFromRow: firstRowOf(index),
-				},
-				failure: `Userpilot import job ${job.job_id} failed: ${reasons.join('; ') || 'no reason given'}`,
-			};
-		}
 	}
 	const last = jobs[jobs.length - 1];
 	return {
 		summary: {
 			...base,
-			status: waitForCompletion ? landedStatus(jobs) : last.status,
+			status: wait.waitForCompletion ? landedStatus(jobs) : last.status,
 			...(rows !== undefined ? { rowsRead: rows } : {}),
 			parts: parts.length,
-			totalRows: waitForCompletion
-				? jobs.reduce((sum, job) => sum + (rowsOf(job) ?? 0), 0)
+			totalRows: wait.waitForCompletion
+				? jobs.reduce((sum, job) => sum + (delivery.rowsOf(job) ?? 0), 0)
 				: undefined,
 			job_id: last.job_id,
 			jobs,
-			...(foundUploaded.length > 0 ? { foundUploaded } : {}),
+			...found,
 			retries,
 			requests: transport.stats.requests,
 			durationMs: Date.now() - started,
@@ -354,7 +393,7 @@ export async function uploadFile(
 }
 
 /** 'completed', or 'pending_refresh' while Userpilot still refreshes after the rows landed. */
-function landedStatus(jobs: UserpilotJob[]): string {
+function landedStatus(jobs: ImportJob[]): string {
 	return jobs.every((job) => job.status === 'completed') ? 'completed' : 'pending_refresh';
 }
 

@@ -7,6 +7,7 @@ import {
 	toBatches,
 	type PreparedItem,
 } from '../../../core/delivery/batch';
+import { sendItemsAsJobs } from '../../../core/delivery/job';
 import { compilePreparer } from '../../../core/rows/prepare';
 import type { ItemResult } from '../../../core/results';
 import { summarize, withErrorOutputRouting, withWarnings } from '../../../core/results';
@@ -17,7 +18,6 @@ import {
 	PlatformTransport,
 } from '../../../core/transport';
 import { setPath } from '../../../core/paths';
-import { sendItemsAsJob } from './sendAsJob';
 
 const LISTED_INVALID = 10;
 
@@ -73,19 +73,22 @@ function toOutput(
 	return json;
 }
 
-export async function importItems(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-	const items = this.getInputData();
-	const settings = await readSendSettings(this);
-	const { platform } = settings;
-	const mode = this.getNodeParameter('dataMode', 0) as string;
-	const onInvalid = this.getNodeParameter('onInvalid', 0) as 'stop' | 'skip';
-	const continueOnFail = this.continueOnFail();
+interface PreparedInput {
+	results: Array<ItemResult | undefined>;
+	prepared: PreparedItem[];
+	/** Only items with remarks have an entry: most runs have none, and a large run stays small. */
+	warnings: Array<string[] | undefined>;
+}
 
-	const prepare = compilePreparer(platform, settings.itemOptions, 'item');
-	const results: Array<ItemResult | undefined> = new Array(items.length);
-	const prepared: PreparedItem[] = [];
-	// Only items with remarks have an entry: most runs have none, and a large run stays small.
-	const warnings: Array<string[] | undefined> = [];
+/** Each input item mapped, validated and serialized once, or its result when it will not be sent. */
+async function prepareInput(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	settings: SendSettings,
+): Promise<PreparedInput> {
+	const mode = ctx.getNodeParameter('dataMode', 0) as string;
+	const prepare = compilePreparer(settings.platform, settings.itemOptions, 'item');
+	const input: PreparedInput = { results: new Array(items.length), prepared: [], warnings: [] };
 	const startAt = Math.max(
 		1,
 		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
@@ -95,12 +98,15 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		// seconds cannot renew its Bull lock, and n8n then runs the execution a second time.
 		if (index % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
 		if (index + 1 < startAt) {
-			results[index] = { status: 'skipped', message: `Skipped: before "Start at Item" ${startAt}` };
+			input.results[index] = {
+				status: 'skipped',
+				message: `Skipped: before "Start at Item" ${startAt}`,
+			};
 			continue;
 		}
 		let outcome;
 		try {
-			outcome = prepare(recordOf(this, mode, index, items[index].json), index);
+			outcome = prepare(recordOf(ctx, mode, index, items[index].json), index);
 		} catch (error) {
 			// An expression in "Define Fields Below" that fails is this item's problem, not the run's.
 			const reason = (error as Error).message;
@@ -114,42 +120,99 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 			};
 		}
 		if (outcome.ok) {
-			prepared.push(outcome.item);
-			if (outcome.item.warnings !== undefined) warnings[index] = outcome.item.warnings;
-		} else results[index] = outcome.result;
+			input.prepared.push(outcome.item);
+			if (outcome.item.warnings !== undefined) input.warnings[index] = outcome.item.warnings;
+		} else input.results[index] = outcome.result;
 	}
+	return input;
+}
 
+/** Sends the prepared items as the platform takes them: JSON batches, or files as jobs. */
+async function deliver(
+	ctx: IExecuteFunctions,
+	transport: PlatformTransport,
+	settings: SendSettings,
+	prepared: PreparedItem[],
+	report: (item: PreparedItem, result: ItemResult) => void,
+): Promise<PlatformRequestError | undefined> {
+	const { delivery } = settings.platform;
+	if (delivery.mode === 'batch') {
+		return await sendBatches(
+			transport,
+			delivery,
+			toBatches(prepared, effectiveBatchSize(delivery, settings.batchSize)),
+			{
+				concurrency: settings.concurrency,
+				stopOnFailure: !ctx.continueOnFail(),
+				credentials: settings.credentials,
+				itemOptions: settings.itemOptions,
+			},
+			report,
+		);
+	}
+	const options = delivery.readJobOptions(settings.options, ctx.getExecutionCancelSignal());
+	try {
+		return await sendItemsAsJobs(ctx, transport, delivery, prepared, options, report);
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), error as Error);
+	}
+}
+
+/** The error that stops the node when a send failed for good: what got in, and how to finish. */
+function stoppedError(
+	ctx: IExecuteFunctions,
+	fatal: PlatformRequestError,
+	final: ItemResult[],
+	summary: ReturnType<typeof summarize>,
+): NodeOperationError | NodeApiError {
+	const firstFailed = final.findIndex((result) => result.status === 'failed');
+	const resumeFrom =
+		final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
+	const description =
+		`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
+		`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
+		`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
+		'or turn on "Continue On Fail" to get one result per item instead.';
+	const itemIndex = firstFailed >= 0 ? firstFailed : undefined;
+	if (fatal.status === undefined) {
+		// No HTTP answer (connection lost, time-out): NodeApiError would replace the message
+		// with n8n's generic wording and lose which batch failed and after how many retries.
+		return new NodeOperationError(ctx.getNode(), fatal.message, { description, itemIndex });
+	}
+	return new NodeApiError(ctx.getNode(), { message: fatal.message } as JsonObject, {
+		message: fatal.message,
+		description,
+		httpCode: String(fatal.status),
+		itemIndex,
+	});
+}
+
+export async function importItems(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const settings = await readSendSettings(this);
+	const onInvalid = this.getNodeParameter('onInvalid', 0) as 'stop' | 'skip';
+	const continueOnFail = this.continueOnFail();
+
+	const { results, prepared, warnings } = await prepareInput(this, items, settings);
 	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
 	if (invalidCount > 0 && onInvalid === 'stop') {
 		const { message, description, first } = invalidSummary(results);
 		throw new NodeOperationError(this.getNode(), message, { description, itemIndex: first });
 	}
 
-	const transport = new PlatformTransport(this, platform, settings.credentials, settings.policy);
+	const transport = new PlatformTransport(
+		this,
+		settings.platform,
+		settings.credentials,
+		settings.policy,
+	);
 	const report = (item: PreparedItem, result: ItemResult) => {
 		results[item.index] = result;
 	};
 	let fatal: PlatformRequestError | undefined;
 	let crash: unknown;
 	try {
-		if (prepared.length > 0) {
-			if (platform.delivery.mode === 'batch') {
-				fatal = await sendBatches(
-					transport,
-					platform.delivery,
-					toBatches(prepared, effectiveBatchSize(platform.delivery, settings.batchSize)),
-					{
-						concurrency: settings.concurrency,
-						stopOnFailure: !continueOnFail,
-						credentials: settings.credentials,
-						itemOptions: settings.itemOptions,
-					},
-					report,
-				);
-			} else {
-				fatal = await sendItemsAsJob.call(this, transport, settings, prepared, report);
-			}
-		}
+		if (prepared.length > 0) fatal = await deliver(this, transport, settings, prepared, report);
 	} catch (error) {
 		crash = error;
 	}
@@ -176,28 +239,7 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		),
 	);
 	const summary = summarize(final, transport.stats);
-	if (fatal && !continueOnFail) {
-		const firstFailed = final.findIndex((result) => result.status === 'failed');
-		const resumeFrom =
-			final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
-		const description =
-			`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
-			`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
-			`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
-			'or turn on "Continue On Fail" to get one result per item instead.';
-		const itemIndex = firstFailed >= 0 ? firstFailed : undefined;
-		if (fatal.status === undefined) {
-			// No HTTP answer (connection lost, time-out): NodeApiError would replace the message
-			// with n8n's generic wording and lose which batch failed and after how many retries.
-			throw new NodeOperationError(this.getNode(), fatal.message, { description, itemIndex });
-		}
-		throw new NodeApiError(this.getNode(), { message: fatal.message } as JsonObject, {
-			message: fatal.message,
-			description,
-			httpCode: String(fatal.status),
-			itemIndex,
-		});
-	}
+	if (fatal && !continueOnFail) throw stoppedError(this, fatal, final, summary);
 	if (summary.retries > 0 || summary.possiblyDuplicated > 0) {
 		this.logger.info(
 			`Import Items: ${summary.accepted}/${summary.items} accepted, ${summary.requests} requests, ${summary.retries} retries, ${summary.possiblyDuplicated} possibly duplicated`,
