@@ -53,7 +53,7 @@ function requestFailure(error: unknown): PlatformRequestError {
 	throw error;
 }
 
-/** Uploads one part as a job, waits for it when asked, and judges how it ended. */
+/** Uploads one part as a job, waits for it when asked, and judges how it ended (or began). */
 export async function sendPart(
 	transport: PlatformTransport,
 	delivery: JobDelivery,
@@ -71,15 +71,15 @@ export async function sendPart(
 		};
 	}
 	const { job: created, retries, foundUploaded } = uploaded;
-	if (!options.waitForCompletion) return { created, job: created, retries, foundUploaded };
-	let job;
+	let job = created;
 	try {
-		job = await delivery.waitForJob(transport, created, options);
+		if (options.waitForCompletion) job = await delivery.waitForJob(transport, created, options);
 	} catch (error) {
 		const failure = { error: requestFailure(error), at: 'wait' as const };
 		return { created, retries, foundUploaded, failure };
 	}
-	const verdict = delivery.judgeJob(job, part.rows);
+	// a job not waited for has counted no rows yet
+	const verdict = delivery.judgeJob(job, options.waitForCompletion ? part.rows : undefined);
 	if (verdict === undefined) return { created, job, retries, foundUploaded };
 	const error = new PlatformRequestError(verdict.message, {
 		retries,

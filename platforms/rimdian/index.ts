@@ -288,7 +288,7 @@ export const rimdian: Platform = {
 		idempotencyKey,
 		// Rimdian skips a byte-identical item it has seen: re-sending one is harmless.
 		dedupesIdenticalItems: true,
-		// Rimdian's items nest objects (a user's traits, an order's items).
+		// A CSV holds Rimdian's nested fields (an order's or a cart's items) as JSON text.
 		csvCellsHoldJson: true,
 	},
 };
