@@ -457,11 +457,16 @@ interface RetryableFailure {
  * 2.x's n8n-workflow no longer exports.
  */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	let failed = false;
+	let failure: unknown;
 	try {
 		await sleep(ms, undefined, { signal });
 	} catch (error) {
-		// Node rejects with an AbortError; callers know a cancelled execution by this class.
-		if (signal?.aborted) throw new ExecutionCancelledError();
-		throw error;
+		failed = true;
+		failure = error;
 	}
+	if (!failed) return;
+	// Node rejects with an AbortError; callers know a cancelled execution by this class.
+	if (signal?.aborted) throw new ExecutionCancelledError();
+	throw failure;
 }
