@@ -222,7 +222,7 @@ class CompiledDateNormalizer {
 		return this.fromParsed(raw, trimmed, utcSeconds, zoneless, skipped);
 	}
 
-	/** Why the parsed fields are refused (no such day or time, wrong weekday, too early), or undefined. */
+	/** Why the parsed fields are refused (no such day or time, wrong weekday, too early). */
 	private dateProblem(raw: string): string | undefined {
 		const p = this.p;
 		const expected = this.expected;
@@ -335,7 +335,8 @@ class CompiledDateNormalizer {
 		if (output === 'iso8601') offset = 0;
 		else if (output === 'rfc3339' && !Number.isNaN(inputOffset)) offset = inputOffset;
 		else offset = this.zone.offsetAt(utcSeconds);
-		if (output === 'rfc3339' && offset % 60 !== 0) offset = 0; // RFC 3339 cannot write seconds of offset.
+		// RFC 3339 cannot write seconds of offset.
+		if (output === 'rfc3339' && offset % 60 !== 0) offset = 0;
 		return offset;
 	}
 }

@@ -1,4 +1,7 @@
-/** Calendar arithmetic (proleptic Gregorian, exact on integers, no Date objects) and the writing of its fields. */
+/**
+ * Calendar arithmetic (proleptic Gregorian, exact on integers, no Date objects) and the writing
+ * of its fields.
+ */
 
 export function isLeapYear(y: number): boolean {
 	return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
