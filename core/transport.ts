@@ -6,6 +6,7 @@ import type {
 	IPollFunctions,
 	Logger,
 } from 'n8n-workflow';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Endpoints, Platform } from './platform';
 
@@ -464,21 +465,20 @@ interface RetryableFailure {
 }
 
 /**
- * Waits, unless the execution is cancelled first. Written here rather than taken from
- * n8n-workflow's sleepWithAbort, which n8n 2.x's n8n-workflow no longer exports.
+ * Waits, unless the execution is cancelled first. Not n8n-workflow's sleepWithAbort, which n8n
+ * 2.x's n8n-workflow no longer exports.
  */
 export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+	let failed = false;
+	let failure: unknown;
+	try {
+		await sleep(ms, undefined, { signal });
+	} catch (error) {
+		failed = true;
+		failure = error;
+	}
+	if (!failed) return;
+	// Node rejects with an AbortError; callers know a cancelled execution by this class.
 	if (signal?.aborted) throw new ExecutionCancelledError();
-	const cancelled = await new Promise<boolean>((resolve) => {
-		const onAbort = () => {
-			clearTimeout(timer);
-			resolve(true);
-		};
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve(false);
-		}, ms);
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
-	if (cancelled) throw new ExecutionCancelledError();
+	throw failure;
 }

@@ -215,8 +215,6 @@ export function computeTransitions(
 	now: number,
 ): TransitionResult {
 	const lifecycle = new Lifecycle(options.lifecycle ?? DEFAULT_LIFECYCLE);
-	const forgetAfterMs = options.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
-	const forgetAfterPolls = options.forgetAfterPolls ?? DEFAULT_FORGET_AFTER_POLLS;
 	const maxJobs = Math.max(1, options.maxJobs ?? DEFAULT_MAX_JOBS);
 	const current = dedupe(currentJobs, lifecycle, options.jobId);
 
@@ -228,15 +226,7 @@ export function computeTransitions(
 	const clock = prev ? Math.max(prev.clock, safeNow) : safeNow;
 
 	if (!prev) {
-		const jobs: Record<string, JobRecord> = {};
-		for (const [id, job] of current) jobs[id] = record(job.status, clock, startTimeOf(job));
-		const nextState: JobWatchState = {
-			version: 1,
-			scope: options.scope,
-			baselineAt: clock,
-			clock,
-			jobs,
-		};
+		const nextState = baselineState(current, options.scope, clock);
 		return {
 			emissions: [],
 			nextState: enforceCap(nextState, current, lifecycle, maxJobs),
@@ -244,61 +234,9 @@ export function computeTransitions(
 		};
 	}
 
-	const selected = new Set(options.events);
-	const emissions: JobEmission[] = [];
 	const jobs: Record<string, JobRecord> = { ...prev.jobs };
-	let evictedThrough = prev.evictedThrough;
-
-	for (const [id, job] of current) {
-		const known = Object.prototype.hasOwnProperty.call(prev.jobs, id) ? prev.jobs[id] : undefined;
-		const startTime = startTimeOf(job, known);
-		if (!known) {
-			const started = timeOf(startTime);
-			const forgotten =
-				lifecycle.isFinal(job.status) &&
-				evictedThrough !== undefined &&
-				started !== undefined &&
-				started <= evictedThrough;
-			// A final job that started before a job already forgotten is one that was forgotten too.
-			if (forgotten) continue;
-			jobs[id] = record(job.status, clock, startTime);
-			const transition = firstSelected(selected, [
-				lifecycle.isFinal(job.status) ? (job.status as JobTransition) : undefined,
-				'new_job',
-				'status_changed',
-			]);
-			if (transition) emissions.push({ transition, previousStatus: null, job });
-			continue;
-		}
-		const next: JobRecord = { ...known, seenAt: clock, missed: 0 };
-		if (startTime !== undefined) next.startTime = startTime;
-		jobs[id] = next;
-		if (job.status === known.status) continue;
-		// A final status is final: a different answer later is a glitch, not a transition.
-		if (lifecycle.isFinal(known.status)) continue;
-		if (lifecycle.isRegress(job.status, known.status)) continue;
-		next.status = job.status;
-		const transition = firstSelected(selected, [
-			lifecycle.isFinal(job.status) ? (job.status as JobTransition) : undefined,
-			'status_changed',
-		]);
-		if (transition) emissions.push({ transition, previousStatus: known.status, job });
-	}
-
-	for (const [id, known] of Object.entries(prev.jobs)) {
-		if (current.has(id)) continue;
-		const missing: JobRecord = { ...known, missed: known.missed + 1 };
-		const keepFor = lifecycle.isFinal(known.status)
-			? forgetAfterMs
-			: forgetAfterMs * NON_FINAL_KEEP_FACTOR;
-		if (missing.missed >= forgetAfterPolls && clock - missing.seenAt >= keepFor) {
-			delete jobs[id];
-			evictedThrough = later(evictedThrough, timeOf(missing.startTime));
-		} else {
-			jobs[id] = missing;
-		}
-	}
-
+	const emissions = observeListed(current, prev, jobs, new Set(options.events), lifecycle, clock);
+	const evictedThrough = ageUnlisted(current, prev, jobs, options, lifecycle, clock);
 	const nextState: JobWatchState = {
 		version: 1,
 		scope: options.scope,
@@ -313,6 +251,122 @@ export function computeTransitions(
 		nextState: enforceCap(nextState, current, lifecycle, maxJobs),
 		baseline: false,
 	};
+}
+
+/** The first poll's state: every listed job recorded as it is. */
+function baselineState(
+	current: Map<string, ObservedJob>,
+	scope: string,
+	clock: number,
+): JobWatchState {
+	const jobs: Record<string, JobRecord> = {};
+	for (const [id, job] of current) jobs[id] = record(job.status, clock, startTimeOf(job));
+	return { version: 1, scope, baselineAt: clock, clock, jobs };
+}
+
+/** Records the listed jobs into `jobs` and returns the emissions their statuses call for. */
+function observeListed(
+	current: Map<string, ObservedJob>,
+	prev: JobWatchState,
+	jobs: Record<string, JobRecord>,
+	selected: Set<JobEvent>,
+	lifecycle: Lifecycle,
+	clock: number,
+): JobEmission[] {
+	const emissions: JobEmission[] = [];
+	for (const [id, job] of current) {
+		const known = Object.prototype.hasOwnProperty.call(prev.jobs, id) ? prev.jobs[id] : undefined;
+		const emission = known
+			? observeKnown(id, job, known, jobs, selected, lifecycle, clock)
+			: observeNew(id, job, prev.evictedThrough, jobs, selected, lifecycle, clock);
+		if (emission) emissions.push(emission);
+	}
+	return emissions;
+}
+
+/** A job the state has no record of: new, unless it is a final job forgotten earlier. */
+function observeNew(
+	id: string,
+	job: ObservedJob,
+	evictedThrough: number | undefined,
+	jobs: Record<string, JobRecord>,
+	selected: Set<JobEvent>,
+	lifecycle: Lifecycle,
+	clock: number,
+): JobEmission | undefined {
+	const startTime = startTimeOf(job);
+	const started = timeOf(startTime);
+	const forgotten =
+		lifecycle.isFinal(job.status) &&
+		evictedThrough !== undefined &&
+		started !== undefined &&
+		started <= evictedThrough;
+	// A final job that started before a job already forgotten is one that was forgotten too.
+	if (forgotten) return undefined;
+	jobs[id] = record(job.status, clock, startTime);
+	const transition = firstSelected(selected, [
+		lifecycle.isFinal(job.status) ? (job.status as JobTransition) : undefined,
+		'new_job',
+		'status_changed',
+	]);
+	return transition ? { transition, previousStatus: null, job } : undefined;
+}
+
+/** A job seen before: its record is refreshed, and a move forward is a transition. */
+function observeKnown(
+	id: string,
+	job: ObservedJob,
+	known: JobRecord,
+	jobs: Record<string, JobRecord>,
+	selected: Set<JobEvent>,
+	lifecycle: Lifecycle,
+	clock: number,
+): JobEmission | undefined {
+	const startTime = startTimeOf(job, known);
+	const next: JobRecord = { ...known, seenAt: clock, missed: 0 };
+	if (startTime !== undefined) next.startTime = startTime;
+	jobs[id] = next;
+	if (job.status === known.status) return undefined;
+	// A final status is final: a different answer later is a glitch, not a transition.
+	if (lifecycle.isFinal(known.status)) return undefined;
+	if (lifecycle.isRegress(job.status, known.status)) return undefined;
+	next.status = job.status;
+	const transition = firstSelected(selected, [
+		lifecycle.isFinal(job.status) ? (job.status as JobTransition) : undefined,
+		'status_changed',
+	]);
+	return transition ? { transition, previousStatus: known.status, job } : undefined;
+}
+
+/**
+ * Counts one more missed poll for each recorded job not listed, and forgets those missing long
+ * enough; returns the forgotten jobs' start time watermark.
+ */
+function ageUnlisted(
+	current: Map<string, ObservedJob>,
+	prev: JobWatchState,
+	jobs: Record<string, JobRecord>,
+	options: TransitionOptions,
+	lifecycle: Lifecycle,
+	clock: number,
+): number | undefined {
+	const forgetAfterMs = options.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS;
+	const forgetAfterPolls = options.forgetAfterPolls ?? DEFAULT_FORGET_AFTER_POLLS;
+	let evictedThrough = prev.evictedThrough;
+	for (const [id, known] of Object.entries(prev.jobs)) {
+		if (current.has(id)) continue;
+		const missing: JobRecord = { ...known, missed: known.missed + 1 };
+		const keepFor = lifecycle.isFinal(known.status)
+			? forgetAfterMs
+			: forgetAfterMs * NON_FINAL_KEEP_FACTOR;
+		if (missing.missed >= forgetAfterPolls && clock - missing.seenAt >= keepFor) {
+			delete jobs[id];
+			evictedThrough = later(evictedThrough, timeOf(missing.startTime));
+		} else {
+			jobs[id] = missing;
+		}
+	}
+	return evictedThrough;
 }
 
 function record(status: string, clock: number, startTime: string | undefined): JobRecord {

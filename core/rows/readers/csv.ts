@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { parse, type CsvError } from 'csv-parse';
+import { parse, type CsvError, type Parser } from 'csv-parse';
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 
@@ -216,6 +216,250 @@ function readHead(first: Buffer): Head | string {
 	return { bom: 0, encoding: 'utf8' };
 }
 
+/** The CSV bytes for the parser (a BOM skipped), and what their start says of the file. */
+interface CsvInput {
+	head: Head;
+	/** The file's first bytes after a BOM, to tell binary data from text. */
+	sample: Buffer;
+	/** Whether the file goes on past the sample. */
+	truncated: boolean;
+	utf8: Utf8Watch;
+	input: Readable;
+}
+
+/**
+ * Reads the first bytes to tell the encoding; a UTF-8 BOM is skipped here, so that csv-parse
+ * hands over the raw bytes of every cell and invalid UTF-8 can be told from U+FFFD in the text.
+ */
+async function openCsvInput(stream: Readable): Promise<CsvInput> {
+	const source = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+	let first = Buffer.alloc(0);
+	let ended = false;
+	let unreadable: unknown;
+	try {
+		while (first.length < 3) {
+			const next = await source.next();
+			if (next.done) {
+				ended = true;
+				break;
+			}
+			first = Buffer.concat([first, bytesOf(next.value)]);
+		}
+	} catch (error) {
+		unreadable = error;
+	}
+	const head = unreadable === undefined ? readHead(first) : undefined;
+	if (head === undefined || typeof head === 'string') {
+		stream.destroy();
+		throw head === undefined ? unreadable : new FileFormatError(head, 1);
+	}
+	const utf8 = new Utf8Watch();
+	utf8.clean = head.encoding === 'utf8';
+	const bytes = bytesAfterHead(source, first.subarray(head.bom), ended, utf8);
+	return {
+		head,
+		// A copy, so that the first chunk is not held for the whole read.
+		sample: Buffer.from(first.subarray(head.bom, head.bom + SAMPLE_BYTES)),
+		truncated: first.length > head.bom + SAMPLE_BYTES,
+		utf8,
+		input: Readable.from(bytes, { objectMode: false }),
+	};
+}
+
+/** The rest of the file's bytes from `start` on, each checked for UTF-8 before the parser gets it. */
+async function* bytesAfterHead(
+	source: AsyncIterator<Buffer | string>,
+	start: Buffer,
+	ended: boolean,
+	utf8: Utf8Watch,
+): AsyncGenerator<Buffer> {
+	if (start.length > 0) {
+		utf8.feed(start);
+		yield start;
+	}
+	if (!ended) {
+		for (;;) {
+			const next = await source.next();
+			if (next.done) break;
+			const chunk = bytesOf(next.value);
+			utf8.feed(chunk);
+			yield chunk;
+		}
+	}
+	utf8.end();
+}
+
+/** What csv-parse says of the record it completed. */
+interface RecordContext {
+	bytes: number;
+	empty_lines: number;
+}
+
+/**
+ * Turns each record into its row right in csv-parse's record callback, synchronously (its
+ * context gives the bytes read and the empty lines skipped; `info: true` would build that context
+ * a second time for every record). The header is checked here too and not passed on.
+ */
+class CsvRows {
+	columns: string[] | undefined;
+	/** Data rows read. */
+	row = 0;
+	/** Records read, the header included. */
+	records = 0;
+
+	private paths: Array<{ name: string; dotted: boolean }> = [];
+	// Line numbers, counted as each record completes (on_record runs synchronously, so they are
+	// right even for a record that fails while earlier ones wait in the stream's buffer).
+	/** Line where the next record starts, before the empty lines in between. */
+	private nextLine = 1;
+	private emptyLinesBefore = 0;
+	private readonly options: CsvOptions;
+	private readonly result: ReadResult;
+	private readonly file: CsvInput;
+
+	constructor(options: CsvOptions, result: ReadResult, file: CsvInput) {
+		this.options = options;
+		this.result = result;
+		this.file = file;
+	}
+
+	onRecord(record: RawCell[], context: RecordContext): FileRow | null {
+		this.records++;
+		const startLine = this.nextLine + (context.empty_lines - this.emptyLinesBefore);
+		this.emptyLinesBefore = context.empty_lines;
+		const { cells, valid } = decodeCells(record, this.file.utf8.clean);
+		let breaks = 0;
+		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
+		this.nextLine = startLine + breaks + 1;
+		const endOffset = context.bytes + this.file.head.bom;
+		if (this.columns === undefined) {
+			this.readHeader(cells, valid, startLine, endOffset);
+			return null;
+		}
+		this.row++;
+		return this.toRow(cells, valid, startLine, endOffset);
+	}
+
+	/** Where the record being read when the parser failed starts, given its empty lines so far. */
+	lineOfFailure(emptyLines: number | undefined): number {
+		return this.nextLine + ((emptyLines ?? this.emptyLinesBefore) - this.emptyLinesBefore);
+	}
+
+	private readHeader(cells: string[], valid: boolean, line: number, endOffset: number): void {
+		if (!valid) {
+			const { sample, truncated } = this.file;
+			throw new FileFormatError(binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`, line);
+		}
+		const names = cells.map((name) => name.trim());
+		const problem = headerProblem(names, this.options.delimiter);
+		if (problem !== undefined) {
+			throw new FileFormatError(`CSV header: ${problem}`, line);
+		}
+		this.columns = names;
+		this.paths = names.map((name) => ({ name, dotted: name.includes('.') }));
+		this.result.columns = names;
+		this.result.headerEndOffset = endOffset;
+	}
+
+	private toRow(cells: string[], valid: boolean, line: number, endOffset: number): FileRow {
+		const row = this.row;
+		if (!valid) return { row, line, endOffset, cells, error: NOT_UTF8 };
+		const columns = this.columns as string[];
+		if (cells.length !== columns.length) {
+			return {
+				row,
+				line,
+				endOffset,
+				cells,
+				error: `has ${plural(cells.length, 'field')} where the header has ${columns.length}`,
+			};
+		}
+		let size = 0;
+		for (const cell of cells) size += cell.length;
+		if (size > MAX_RECORD_CHARS) {
+			return { row, line, endOffset, error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB` };
+		}
+		const paths = this.paths;
+		const fields: IDataObject = {};
+		for (let i = 0; i < paths.length; i++) {
+			const value = cellValue(cells[i], this.options.parseJsonCells);
+			if (paths[i].dotted) setPath(fields, paths[i].name, value);
+			else fields[paths[i].name] = value as IDataObject[string];
+		}
+		return { row, line, endOffset, record: fields, cells };
+	}
+}
+
+/**
+ * Hands out the parser's rows with read() whenever it has some (no promise per row, as an async
+ * iterator over the stream would make); the stream's buffer still bounds how far it reads ahead.
+ */
+class ParserDrain {
+	finished = false;
+	error: unknown;
+
+	private ready = false;
+	private wake: (() => void) | undefined;
+	private readonly parser: Parser;
+
+	constructor(parser: Parser) {
+		this.parser = parser;
+		const signal = () => {
+			this.ready = true;
+			this.wake?.();
+		};
+		parser.on('readable', signal);
+		parser.once('end', () => {
+			this.finished = true;
+			signal();
+		});
+		parser.once('error', (error) => {
+			this.error ??= error;
+			signal();
+		});
+	}
+
+	/**
+	 * The rows ready now, at most `maxRows`. A parse error ends the rows at once, as a failed
+	 * stream does (rows still buffered after it are not handed out: the error names where to resume).
+	 */
+	take(maxRows: number): FileRow[] {
+		const rows: FileRow[] = [];
+		let next: FileRow | null;
+		while (
+			this.error === undefined &&
+			rows.length < maxRows &&
+			(next = this.parser.read() as FileRow | null) !== null
+		)
+			rows.push(next);
+		return rows;
+	}
+
+	/** Until the parser has more to say: rows, its end or an error. */
+	async wait(): Promise<void> {
+		if (!this.ready) await new Promise<void>((resolve) => (this.wake = resolve));
+		this.wake = undefined;
+		this.ready = false;
+	}
+}
+
+/** The error to throw for a failed read: a csv-parse error becomes a FileFormatError naming the line. */
+function csvReadFailure(failure: unknown, line: number, records: number, file: CsvInput): unknown {
+	if (failure instanceof FileFormatError) return failure;
+	const code = (failure as CsvError).code;
+	const known =
+		typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
+	if (!known) return failure;
+	// Binary data often breaks the CSV syntax before its first line ends: say what the file is.
+	const binary =
+		records === 0 && file.head.encoding === 'utf8'
+			? binaryReason(file.sample, file.truncated)
+			: undefined;
+	return binary !== undefined
+		? new FileFormatError(binary, 1)
+		: describeCsvError(failure as CsvError, line);
+}
+
 /**
  * Reads a CSV stream row by row with csv-parse (BOM, CRLF, LF or CR line endings, even mixed,
  * quoted fields with delimiters and newlines, empty lines skipped). Dotted column names build
@@ -245,158 +489,22 @@ export async function* readCsvChunks(
 	result: ReadResult = { headerEndOffset: 0 },
 	maxRows = CHUNK_ROWS,
 ): AsyncGenerator<FileRow[]> {
-	// The first bytes tell the encoding; a UTF-8 BOM is skipped here, so that csv-parse hands
-	// over the raw bytes of every cell and invalid UTF-8 can be told from U+FFFD in the text.
-	const source = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-	let first = Buffer.alloc(0);
-	let ended = false;
-	let unreadable: unknown;
-	try {
-		while (first.length < 3) {
-			const next = await source.next();
-			if (next.done) {
-				ended = true;
-				break;
-			}
-			first = Buffer.concat([first, bytesOf(next.value)]);
-		}
-	} catch (error) {
-		unreadable = error;
-	}
-	const head = unreadable === undefined ? readHead(first) : undefined;
-	if (head === undefined || typeof head === 'string') {
-		stream.destroy();
-		throw head === undefined ? unreadable : new FileFormatError(head, 1);
-	}
-	// A copy, so that the first chunk is not held for the whole read.
-	const sample = Buffer.from(first.subarray(head.bom, head.bom + SAMPLE_BYTES));
-	const truncated = first.length > head.bom + SAMPLE_BYTES;
-	const utf8 = new Utf8Watch();
-	utf8.clean = head.encoding === 'utf8';
-	const rest = (async function* () {
-		const start = first.subarray(head.bom);
-		first = Buffer.alloc(0);
-		if (start.length > 0) {
-			utf8.feed(start);
-			yield start;
-		}
-		if (!ended) {
-			for (;;) {
-				const next = await source.next();
-				if (next.done) break;
-				const chunk = bytesOf(next.value);
-				utf8.feed(chunk);
-				yield chunk;
-			}
-		}
-		utf8.end();
-	})();
-	const input = Readable.from(rest, { objectMode: false });
-
-	let columns: string[] | undefined;
-	let paths: Array<{ name: string; dotted: boolean }> = [];
-	let row = 0;
-	// Line numbers, counted as csv-parse completes each record (on_record runs synchronously, so
-	// they are right even for a record that fails while earlier ones wait in the stream's buffer).
-	/** Line where the next record starts, before the empty lines in between. */
-	let nextLine = 1;
-	let emptyLinesBefore = 0;
-	let records = 0;
-	/**
-	 * Each record becomes its row right here, synchronously, in csv-parse's record callback (its
-	 * context gives the bytes read and the empty lines skipped; `info: true` would build that
-	 * context a second time for every record). The header is checked here too and not passed on.
-	 */
-	const onRecord = (
-		record: RawCell[],
-		context: { bytes: number; empty_lines: number },
-	): FileRow | null => {
-		records++;
-		const startLine = nextLine + (context.empty_lines - emptyLinesBefore);
-		emptyLinesBefore = context.empty_lines;
-		const { cells, valid } = decodeCells(record, utf8.clean);
-		let breaks = 0;
-		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
-		nextLine = startLine + breaks + 1;
-		const endOffset = context.bytes + head.bom;
-		if (!columns) {
-			if (!valid) {
-				throw new FileFormatError(
-					binaryReason(sample, truncated) ?? `CSV header ${NOT_UTF8}`,
-					startLine,
-				);
-			}
-			const names = cells.map((name) => name.trim());
-			const problem = headerProblem(names, options.delimiter);
-			if (problem !== undefined) {
-				throw new FileFormatError(`CSV header: ${problem}`, startLine);
-			}
-			columns = names;
-			paths = columns.map((name) => ({ name, dotted: name.includes('.') }));
-			result.columns = columns;
-			result.headerEndOffset = endOffset;
-			return null;
-		}
-		row++;
-		if (!valid) return { row, line: startLine, endOffset, cells, error: NOT_UTF8 };
-		if (cells.length !== columns.length) {
-			return {
-				row,
-				line: startLine,
-				endOffset,
-				cells,
-				error: `has ${plural(cells.length, 'field')} where the header has ${columns.length}`,
-			};
-		}
-		let size = 0;
-		for (const cell of cells) size += cell.length;
-		if (size > MAX_RECORD_CHARS) {
-			return {
-				row,
-				line: startLine,
-				endOffset,
-				error: `is larger than ${MAX_RECORD_CHARS / 1024 / 1024} MB`,
-			};
-		}
-		const fields: IDataObject = {};
-		for (let i = 0; i < paths.length; i++) {
-			const value = cellValue(cells[i], options.parseJsonCells);
-			if (paths[i].dotted) setPath(fields, paths[i].name, value);
-			else fields[paths[i].name] = value as IDataObject[string];
-		}
-		return { row, line: startLine, endOffset, record: fields, cells };
-	};
-
+	const file = await openCsvInput(stream);
+	const rows = new CsvRows(options, result, file);
 	const parser = parse({
 		bom: false,
-		encoding: head.encoding === 'utf8' ? null : head.encoding,
+		encoding: file.head.encoding === 'utf8' ? null : file.head.encoding,
 		delimiter: options.delimiter,
 		record_delimiter: ['\r\n', '\n', '\r'],
 		skip_empty_lines: true,
 		relax_column_count: true,
 		raw: false,
 		max_record_size: MAX_FIELD_BYTES,
-		on_record: onRecord as never,
+		on_record: ((record: RawCell[], context: RecordContext) =>
+			rows.onRecord(record, context)) as never,
 	});
-	// The parser is drained with read() whenever it has rows (no promise per row, as an async
-	// iterator over the stream would make); the stream's buffer still bounds how far it reads ahead.
-	let ready = false;
-	let finished = false;
-	let streamError: unknown;
-	let wake: (() => void) | undefined;
-	const signal = () => {
-		ready = true;
-		wake?.();
-	};
-	parser.on('readable', signal);
-	parser.once('end', () => {
-		finished = true;
-		signal();
-	});
-	parser.once('error', (error) => {
-		streamError ??= error;
-		signal();
-	});
+	const drain = new ParserDrain(parser);
+	const input = file.input;
 	input.on('error', (error) => parser.destroy(error));
 	input.pipe(parser);
 
@@ -404,48 +512,26 @@ export async function* readCsvChunks(
 	let failureLine = 1;
 	try {
 		for (;;) {
-			let next: FileRow | null;
-			// A parse error ends the rows at once, as a failed stream does (rows still buffered
-			// after it are not handed out: the error names where to resume).
-			const rows: FileRow[] = [];
-			while (
-				streamError === undefined &&
-				rows.length < maxRows &&
-				(next = parser.read() as FileRow | null) !== null
-			)
-				rows.push(next);
-			if (rows.length > 0) {
-				yield rows;
+			const ready = drain.take(maxRows);
+			if (ready.length > 0) {
+				yield ready;
 				continue;
 			}
-			if (streamError !== undefined) throw streamError;
-			if (finished) break;
-			if (!ready) await new Promise<void>((resolve) => (wake = resolve));
-			wake = undefined;
-			ready = false;
+			if (drain.error !== undefined) throw drain.error;
+			if (drain.finished) break;
+			await drain.wait();
 		}
 	} catch (error) {
 		failure = error;
-		failureLine = nextLine + ((parser.info?.empty_lines ?? emptyLinesBefore) - emptyLinesBefore);
+		failureLine = rows.lineOfFailure(parser.info?.empty_lines);
 	} finally {
 		input.unpipe(parser);
 		if (!input.destroyed) input.destroy();
 		if (!parser.destroyed) parser.destroy();
 		if (!stream.destroyed) stream.destroy();
 	}
-	if (failure instanceof FileFormatError) throw failure;
-	if (failure !== undefined) {
-		const code = (failure as CsvError).code;
-		const known =
-			typeof code === 'string' && (code.startsWith('CSV_') || code === 'INVALID_OPENING_QUOTE');
-		if (!known) throw failure;
-		// Binary data often breaks the CSV syntax before its first line ends: say what the file is.
-		const binary =
-			records === 0 && head.encoding === 'utf8' ? binaryReason(sample, truncated) : undefined;
-		throw binary !== undefined
-			? new FileFormatError(binary, 1)
-			: describeCsvError(failure as CsvError, failureLine);
-	}
-	if (columns === undefined) throw new FileFormatError('CSV: the file is empty (no header row)');
-	if (row === 0) throw new FileFormatError('CSV: the file has a header row but no data rows');
+	if (failure !== undefined) throw csvReadFailure(failure, failureLine, rows.records, file);
+	if (rows.columns === undefined)
+		throw new FileFormatError('CSV: the file is empty (no header row)');
+	if (rows.row === 0) throw new FileFormatError('CSV: the file has a header row but no data rows');
 }
