@@ -30,10 +30,10 @@ export const RIMDIAN_KINDS = [
 	'message',
 ] as const;
 
-export const APP_KIND_RE = /^appx?_[a-z0-9][a-z0-9_]*$/;
+const APP_KIND_RE = /^appx?_[a-z0-9][a-z0-9_]*$/;
 
 /** Why an item of `kind` needs a context object; written only when the object is missing. */
-type MissingReason = (kind: string) => string;
+export type MissingReason = (kind: string) => string;
 
 interface KindRules {
 	/** The fields of the kind's object. */

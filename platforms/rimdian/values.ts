@@ -45,6 +45,7 @@ import {
 	type CompiledSpecs,
 	type FieldSpec,
 } from './fields';
+import type { MissingReason } from './kinds';
 
 /** Returned by a field check to ask that the key be removed (empty CSV cell). */
 const REMOVE: unique symbol = Symbol('remove');
@@ -85,7 +86,7 @@ export class RimdianFieldChecker {
 		item: Record<string, unknown>,
 		key: string,
 		specs: CompiledSpecs,
-		missing: ((kind: string) => string) | undefined,
+		missing: MissingReason | undefined,
 		kind: string,
 	): Record<string, unknown> | undefined {
 		const part = own(item, key);
