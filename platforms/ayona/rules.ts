@@ -18,7 +18,7 @@
  * The returned value is the item itself when nothing changed, else a new `{date, name, content}`.
  */
 import { ErrorList, expectedGot, isBlank, isRecord, own } from '../../core/validation/checks';
-import { compileDateNormalizer } from '../../core/validation/dates';
+import { compileDateNormalizer, type DateNormalizer } from '../../core/validation/dates';
 import type { FieldError, ItemValidator, ValidatorOptions } from '../../core/validation/types';
 import { WarningList, earlyDateReason } from '../../core/validation/warnings';
 
@@ -49,98 +49,13 @@ function withOtherFields(list: FieldError[], extras: string[]): FieldError[] {
 
 /** Compiles the Ayona entry validator (see the module comment for the rules). */
 export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValidator {
-	const normalizeDate = compileDateNormalizer({
-		timezone: options.timezone,
-		output: 'ayona',
-		now: options.now,
-		allowFuture: options.rejectFutureDates !== true,
-		// Any year the date form can write: an early one only warns (no page sets a bound).
-		minYear: 1,
-	});
-	const coerce = options.coerceStrings === true;
-	const errors = new ErrorList();
-	const warnings = new WarningList();
-
-	/** Returns the text to send (maybe converted), or undefined after an error. */
-	function readText(
-		entry: Record<string, unknown>,
-		key: 'name' | 'content',
-		max: number,
-	): string | undefined {
-		const value = own(entry, key);
-		if (value === undefined || value === null) {
-			// The page gives an entry a name but does not say it must be known: anonymous.
-			if (key === 'name') return '';
-			errors.add(key, value === null ? 'is required (got null)' : 'is required');
-			return undefined;
-		}
-		let text: string;
-		if (typeof value === 'string') text = value;
-		else if (typeof value === 'number' && Number.isFinite(value) && coerce) text = String(value);
-		else {
-			const hint = typeof value === 'number' ? ' (convert it to text first)' : '';
-			errors.add(key, `${expectedGot('a string', value)}${hint}`);
-			return undefined;
-		}
-		if (key === 'content' && isBlank(text)) {
-			warnings.add(key, 'is empty: sent as it is (an entry without feedback; check the mapping)');
-		}
-		if (text.length > max) {
-			warnings.add(
-				key,
-				`is ${text.length} characters long: sent as it is (Ayona publishes no limit; over ${max} is unusual)`,
-			);
-		}
-		return text;
-	}
-
-	function validate(entry: unknown): ReturnType<ItemValidator> {
-		if (!isRecord(entry)) {
-			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', entry) }] };
-		}
-		errors.reset();
-		warnings.reset();
-		const dateValue = own(entry, 'date');
-		let date: string | undefined;
-		if (dateValue === undefined || dateValue === null) {
-			errors.add('date', dateValue === null ? 'is required (got null)' : 'is required');
-		} else {
-			const result = normalizeDate(dateValue);
-			if (result.ok) {
-				date = result.value;
-				const early = earlyDateReason(date, 'Ayona');
-				if (early !== undefined) warnings.add('date', early);
-			} else errors.add('date', result.reason);
-		}
-		const name = readText(entry, 'name', AYONA_MAX_NAME_LENGTH);
-		const content = readText(entry, 'content', AYONA_MAX_CONTENT_LENGTH);
-		const extras: string[] = [];
-		for (const key in entry) {
-			if (!Object.prototype.hasOwnProperty.call(entry, key) || FIELDS.has(key)) continue;
-			extras.push(key);
-			warnings.add(key, 'is not an Ayona field: not sent');
-		}
-		if (!errors.empty || date === undefined || name === undefined || content === undefined) {
-			warnings.reset();
-			return { ok: false, errors: withOtherFields(errors.take(), extras) };
-		}
-		const extra = extras.length > 0;
-		const said = warnings.take();
-		const same =
-			!extra &&
-			date === dateValue &&
-			name === own(entry, 'name') &&
-			content === own(entry, 'content');
-		const value = same ? entry : { date, name, content };
-		return said === undefined ? { ok: true, value } : { ok: true, value, warnings: said };
-	}
-
+	const checker = new AyonaEntryChecker(options);
 	return function validateAyonaEntry(entry: unknown) {
 		try {
-			return validate(entry);
+			return checker.validate(entry);
 		} catch (error) {
-			errors.reset();
-			warnings.reset();
+			checker.errors.reset();
+			checker.warnings.reset();
 			return {
 				ok: false,
 				errors: [
@@ -152,4 +67,113 @@ export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValid
 			};
 		}
 	};
+}
+
+/** The checks of one entry, in named steps; one instance per compiled validator. */
+class AyonaEntryChecker {
+	readonly errors = new ErrorList();
+	readonly warnings = new WarningList();
+	private readonly normalizeDate: DateNormalizer;
+	private readonly coerce: boolean;
+
+	constructor(options: AyonaValidatorOptions) {
+		this.normalizeDate = compileDateNormalizer({
+			timezone: options.timezone,
+			output: 'ayona',
+			now: options.now,
+			allowFuture: options.rejectFutureDates !== true,
+			// Any year the date form can write: an early one only warns (no page sets a bound).
+			minYear: 1,
+		});
+		this.coerce = options.coerceStrings === true;
+	}
+
+	validate(entry: unknown): ReturnType<ItemValidator> {
+		if (!isRecord(entry)) {
+			return { ok: false, errors: [{ field: '(item)', reason: expectedGot('an object', entry) }] };
+		}
+		this.errors.reset();
+		this.warnings.reset();
+		const dateValue = own(entry, 'date');
+		const date = this.readDate(dateValue);
+		const name = this.readText(entry, 'name', AYONA_MAX_NAME_LENGTH);
+		const content = this.readText(entry, 'content', AYONA_MAX_CONTENT_LENGTH);
+		const extras = this.extraKeys(entry);
+		if (!this.errors.empty || date === undefined || name === undefined || content === undefined) {
+			this.warnings.reset();
+			return { ok: false, errors: withOtherFields(this.errors.take(), extras) };
+		}
+		const said = this.warnings.take();
+		const same =
+			extras.length === 0 &&
+			date === dateValue &&
+			name === own(entry, 'name') &&
+			content === own(entry, 'content');
+		const value = same ? entry : { date, name, content };
+		return said === undefined ? { ok: true, value } : { ok: true, value, warnings: said };
+	}
+
+	/** Returns the date written in Ayona's form, or undefined after an error. */
+	private readDate(value: unknown): string | undefined {
+		if (value === undefined || value === null) {
+			this.errors.add('date', value === null ? 'is required (got null)' : 'is required');
+			return undefined;
+		}
+		const result = this.normalizeDate(value);
+		if (!result.ok) {
+			this.errors.add('date', result.reason);
+			return undefined;
+		}
+		const early = earlyDateReason(result.value, 'Ayona');
+		if (early !== undefined) this.warnings.add('date', early);
+		return result.value;
+	}
+
+	/** Returns the text to send (maybe converted), or undefined after an error. */
+	private readText(
+		entry: Record<string, unknown>,
+		key: 'name' | 'content',
+		max: number,
+	): string | undefined {
+		const value = own(entry, key);
+		if (value === undefined || value === null) {
+			// The page gives an entry a name but does not say it must be known: anonymous.
+			if (key === 'name') return '';
+			this.errors.add(key, value === null ? 'is required (got null)' : 'is required');
+			return undefined;
+		}
+		let text: string;
+		if (typeof value === 'string') text = value;
+		else if (typeof value === 'number' && Number.isFinite(value) && this.coerce)
+			text = String(value);
+		else {
+			const hint = typeof value === 'number' ? ' (convert it to text first)' : '';
+			this.errors.add(key, `${expectedGot('a string', value)}${hint}`);
+			return undefined;
+		}
+		if (key === 'content' && isBlank(text)) {
+			this.warnings.add(
+				key,
+				'is empty: sent as it is (an entry without feedback; check the mapping)',
+			);
+		}
+		if (text.length > max) {
+			this.warnings.add(
+				key,
+				`is ${text.length} characters long: sent as it is (Ayona publishes no limit; over ${max} is unusual)`,
+			);
+		}
+		return text;
+	}
+
+	/** The entry's keys other than Ayona's fields, each named in the warnings (not sent). */
+	private extraKeys(entry: Record<string, unknown>): string[] {
+		const extras: string[] = [];
+		for (const key in entry) {
+			if (!Object.prototype.hasOwnProperty.call(entry, key) || FIELDS.has(key)) continue;
+			extras.push(key);
+			this.warnings.add(key, 'is not an Ayona field: not sent');
+		}
+		return extras;
+	}
 }
