@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 
 import { checkBaseUrl } from '../../lib/baseUrl';
 import { toBatches } from '../../lib/batchSender';

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 import type { FieldError, Validation } from '../../lib/validation/types';
 import { MAX_ERRORS_PER_ITEM } from '../../lib/validation/checks';
