@@ -67,9 +67,14 @@ prefixed() { # lane function: its lines, prefixed, as they come
   return "${PIPESTATUS[0]}"
 }
 
-# One closing line for the whole run: the node test runner's counts (spec reporter) added up.
+# One closing line for the whole run: the node test runner's counts (spec reporter) and jest's
+# (the unit tests: "Tests:       1 skipped, 497 passed, 498 total", on stderr, which the checks'
+# tee takes with stdout) added up.
 print_test_count() {
-  awk '/^ℹ pass [0-9]+$/ { pass += $3 } /^ℹ fail [0-9]+$/ { fail += $3 } /^ℹ skipped [0-9]+$/ { skipped += $3 }
+  awk '{ gsub(/\033\[[0-9;]*m/, "") }
+    /^ℹ pass [0-9]+$/ { pass += $3 } /^ℹ fail [0-9]+$/ { fail += $3 } /^ℹ skipped [0-9]+$/ { skipped += $3 }
+    /^Tests: +[0-9]/ { for (i = 2; i < NF; i++) { n = $i + 0; w = $(i + 1); sub(/,$/, "", w)
+        if (w == "passed") pass += n; else if (w == "failed") fail += n; else if (w == "skipped") skipped += n } }
     END { printf "tests: %d passed, %d failed, %d skipped\n", pass, fail, skipped }' "$output"
 }
 

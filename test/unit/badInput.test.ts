@@ -4,13 +4,12 @@
  * makes real requests (to the sandbox, or to a tiny server that misbehaves as the entry says).
  * The user must get exactly the catalogued error or row reasons; nothing may crash, hang, or be
  * reported as accepted unless the platform holds it.
- *   node --import tsx --test test/unit/badInput*.test.ts
+ *   npx jest test/unit/badInput*.test.ts
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
@@ -26,11 +25,11 @@ import { runNode } from '../fixtures/bad/fakeN8n';
 const entries = loadCatalogue();
 let sandbox: Sandbox;
 
-before(async () => {
+beforeAll(async () => {
 	sandbox = await startSandbox({ jobStepMs: 5 });
 });
 
-after(async () => {
+afterAll(async () => {
 	await sandbox?.close();
 });
 
@@ -90,9 +89,9 @@ describe('the catalogue', () => {
 
 describe('each catalogued input gives exactly the catalogued outcome', () => {
 	for (const entry of entries) {
-		test(`${entry.id}: ${entry.what}`, { timeout: 60_000 }, async () => {
+		test(`${entry.id}: ${entry.what}`, async () => {
 			check(entry, await observe(entry, sandbox));
-		});
+		}, 60_000);
 	}
 });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 
 import { checkBaseUrl } from '../../core/baseUrl';
 import { toBatches } from '../../core/delivery/batch';

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { test } from 'node:test';
 
 import { readRows, type FileRow } from '../../core/rows/readers';
 

@@ -5,12 +5,11 @@
  * categories (no subcategories: newer n8n lint refuses them, rule no-codex-subcategories); the
  * credential test's messages against the sandbox (real HTTP) read well; the credential's and the
  * codex files' documentation links name a heading README.md has.
- *   node --import tsx --test test/unit/editorFacing.test.ts
+ *   npx jest test/unit/editorFacing.test.ts
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, test } from 'node:test';
 
 import type {
 	ICredentialTestFunctions,
@@ -138,10 +137,10 @@ describe('every field of the nodes and the credential', () => {
 
 describe('the credential test against the sandbox (real HTTP)', () => {
 	let sandbox: Sandbox;
-	before(async () => {
+	beforeAll(async () => {
 		sandbox = await startSandbox({});
 	});
-	after(async () => {
+	afterAll(async () => {
 		await sandbox?.close();
 	});
 

@@ -12,11 +12,10 @@
  * same bytes, after a serialize/parse round trip.
  *
  * Runs are bounded (FUZZ_RUNS scales them; FUZZ_SEED replays one).
- *   node --import tsx --test test/unit/fuzz*.test.ts
+ *   npx jest test/unit/fuzz*.test.ts
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { test } from 'node:test';
 
 import fc from 'fast-check';
 
@@ -34,6 +33,8 @@ import { compileUserpilotValidator } from '../../platforms/userpilot/rules';
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {};
+// node:test set no time limit; jest's (jest.config.js) grows with FUZZ_RUNS.
+jest.setTimeout(30_000 * Math.max(1, SCALE));
 
 // ---------------------------------------------------------------------------------------------
 // Reading helpers

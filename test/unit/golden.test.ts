@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
 
 import { dateResults, digests, GROUP, rowResults } from './goldenCorpus';
 

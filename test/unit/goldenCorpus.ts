@@ -7,7 +7,7 @@
  * e.g. rules no page states turned into warnings): any other change of result, reason text, key
  * order or identity shows as a changed group.
  *
- *   GOLDEN_WRITE=1 node --import tsx --test test/unit/golden.test.ts   (rewrites the digests)
+ *   GOLDEN_WRITE=1 npx jest test/unit/golden.test.ts   (rewrites the digests)
  *   GOLDEN_DUMP=<dir> …                                                 (writes every result, to diff two commits)
  */
 import { createHash } from 'node:crypto';

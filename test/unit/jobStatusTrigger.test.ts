@@ -2,10 +2,9 @@
  * The Job Status Trigger node itself, its poll() driven as n8n drives it (a stand-in poll context
  * whose HTTP helper really talks HTTP, through the credential's own `authenticate`) against the
  * sandbox started in this process.
- *   node --import tsx --test test/unit/jobStatusTrigger.test.ts
+ *   npx jest test/unit/jobStatusTrigger.test.ts
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
 
 import type {
 	ICredentialDataDecryptedObject,
@@ -31,11 +30,11 @@ import {
 let sandbox: Sandbox;
 const credentialType = new DataImportApi();
 
-before(async () => {
+beforeAll(async () => {
 	sandbox = await startSandbox({ jobStepMs: 10 });
 });
 
-after(async () => {
+afterAll(async () => {
 	await sandbox?.close();
 });
 

@@ -1,9 +1,8 @@
 /**
  * The Rimdian side of the Job Status Trigger: which data-log entries fire (platforms/rimdian/dataLog.ts).
- *   node --import tsx --test test/unit/jobStatusTriggerDataLog.test.ts
+ *   npx jest test/unit/jobStatusTriggerDataLog.test.ts
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 import {
 	computeDataLogEmissions,

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { test } from 'node:test';
 
 // The fallback runs before anything is installed, so it is plain JavaScript.
 type Decision = { install: boolean; reason: string; missingOptional?: string[] };

@@ -4,7 +4,6 @@
  * items go to the collector; left empty, the one Base URL serves both, as before.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 import type { IHttpRequestHelper, IHttpRequestOptions } from 'n8n-workflow';
 

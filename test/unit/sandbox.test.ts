@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, beforeEach, test } from 'node:test';
 import {
 	AYONA_KEY,
 	AYONA_SOURCE_ID,
@@ -16,11 +15,11 @@ import { type Sandbox, startSandbox } from '../../sandbox/server';
 
 let sb: Sandbox;
 
-before(async () => {
+beforeAll(async () => {
 	sb = await startSandbox({ jobStepMs: 15 });
 });
 
-after(async () => {
+afterAll(async () => {
 	await sb.close();
 });
 

@@ -3,12 +3,11 @@
  * sourcesCorpus.ts) matches a row of the table with the same outcome (an error a "refuses" row, a
  * warning a "warns" row), every message a row lists is still given, every source names a page
  * section that exists or Rimdian's code or "inference", and no inference refuses.
- *   node --import tsx --test test/unit/sources.test.ts
+ *   npx jest test/unit/sources.test.ts
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { before, describe, test } from 'node:test';
 
 import { everythingSaid, type Said } from './sourcesCorpus';
 
@@ -47,7 +46,7 @@ const notARule = (said: Said) => said.text.includes('more errors not shown');
 describe('docs/sources.md', () => {
 	const rows = readTable();
 	let said: Said[];
-	before(() => {
+	beforeAll(() => {
 		said = everythingSaid().filter((entry) => !notARule(entry));
 	});
 

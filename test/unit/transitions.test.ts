@@ -1,9 +1,8 @@
 /**
  * The pure transition logic of the Job Status Trigger (platforms/userpilot/transitions.ts).
- *   node --import tsx --test test/unit/transitions.test.ts
+ *   npx jest test/unit/transitions.test.ts
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 import {
 	computeTransitions,

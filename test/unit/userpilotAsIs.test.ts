@@ -1,13 +1,12 @@
 /**
  * "The File As It Is" (Userpilot): which files are sent as they are and which need rewriting
  * (they are refused, saying why), decided from the file's head and from each validated row.
- *   node --import tsx --test test/unit/userpilotAsIs.test.ts
+ *   npx jest test/unit/userpilotAsIs.test.ts
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { test } from 'node:test';
 
 import { prepareRows, type FileSettings } from '../../core/rows/fileRows';
 import type { BinarySource } from '../../core/rows/readers';

@@ -1,10 +1,9 @@
 /**
  * Userpilot's job decisions against a scripted stand-in of its API (no sandbox): where one job's
  * status is read, what an upload whose answer was lost becomes, how a 409 is waited out.
- *   node --import tsx --test test/unit/userpilotJobs.test.ts
+ *   npx jest test/unit/userpilotJobs.test.ts
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 

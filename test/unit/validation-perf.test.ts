@@ -1,11 +1,10 @@
 /**
  * Throughput sanity check of the validators, not a timed test: skipped unless VALIDATION_PERF=1.
- *   VALIDATION_PERF=1 node --import tsx --test test/unit/validation-perf.test.ts
+ *   VALIDATION_PERF=1 npx jest test/unit/validation-perf.test.ts
  * Prints ns per item; asserts only that every item validated. (Under tsx, imports go through
  * getters; the compiled package is somewhat faster.)
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 
 import { compileAyonaValidator } from '../../platforms/ayona/rules';
 import { compileRimdianValidator } from '../../platforms/rimdian/rules';
@@ -27,8 +26,9 @@ function measure(name: string, validate: ItemValidator, items: unknown[], log: (
 	log(`${name}: ${best.toFixed(0)} ns/item (best of 3, ${items.length} items)`);
 }
 
-test('validator throughput', { skip: !enabled && 'set VALIDATION_PERF=1 to run' }, (t) => {
-	const log = (message: string) => t.diagnostic(message);
+// Skipped unless VALIDATION_PERF=1 is set; when it runs, its time limit is an hour (it is a long run).
+(enabled ? test : test.skip)('validator throughput', () => {
+	const log = (message: string) => console.log(message);
 	const base = Date.UTC(2023, 0, 1);
 	const at = (i: number) => new Date(base + i * 37_000).toISOString().replace('.000', '');
 	const rimdian = Array.from({ length: N }, (_, i) => ({
@@ -56,4 +56,4 @@ test('validator throughput', { skip: !enabled && 'set VALIDATION_PERF=1 to run' 
 	measure('userpilot track, UTC, passthrough', compileUserpilotValidator({ timezone: 'UTC' }), userpilot, log);
 	measure('userpilot track, New York, rewritten', compileUserpilotValidator({ timezone: 'America/New_York' }), userpilot, log);
 	measure('ayona, Paris, rewritten', compileAyonaValidator({ timezone: 'Europe/Paris' }), ayona, log);
-});
+}, 3_600_000);

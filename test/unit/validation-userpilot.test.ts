@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 import type { FieldError, Validation } from '../../core/validation/types';
 import { MAX_ERRORS_PER_ITEM } from '../../core/validation/checks';
