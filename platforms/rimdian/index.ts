@@ -12,6 +12,7 @@ import {
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
+import { rimdianWatcher } from './watcher';
 
 /** "custom_event" → "Custom Event": n8n shows option names in Title Case, sorted by name. */
 const RIMDIAN_KIND_OPTIONS = RIMDIAN_KINDS.map((kind) => ({
@@ -144,6 +145,8 @@ function idempotencyKey(item: IDataObject): string | undefined {
 export const rimdian: Platform = {
 	id: 'rimdian',
 	displayName: 'Rimdian',
+	description: 'Users, orders, events… into the collector',
+	credentialDescription: 'Collector API (historical data)',
 	nodeProperties: [
 		{
 			displayName: 'Item Kind',
@@ -289,4 +292,5 @@ export const rimdian: Platform = {
 		// Rimdian skips a byte-identical item it has seen: re-sending one is harmless.
 		dedupesIdenticalItems: true,
 	},
+	statusWatcher: rimdianWatcher,
 };

@@ -10,6 +10,7 @@ import {
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
+import { userpilotWatcher } from './watcher';
 
 const HOSTS: Record<string, string> = {
 	us: 'https://analytex.userpilot.io',
@@ -96,6 +97,8 @@ function mapItem(json: IDataObject, options: PlatformItemOptions): unknown {
 export const userpilot: Platform = {
 	id: 'userpilot',
 	displayName: 'Userpilot',
+	description: 'Users, companies and events as an import job',
+	credentialDescription: 'Bulk Import API',
 	nodeProperties: [
 		{
 			displayName: 'Default Event Type',
@@ -182,5 +185,10 @@ export const userpilot: Platform = {
 		path: '/v1/imports',
 		jobsPath: '/v1/background_jobs',
 		serializeItem: (item) => JSON.stringify(item),
+	},
+	// Read when asked: the watcher reaches this module again through jobs.ts, so a run that loads
+	// the watcher first would otherwise find it still undefined here.
+	get statusWatcher() {
+		return userpilotWatcher;
 	},
 };
