@@ -2,6 +2,7 @@ import type {
 	ICredentialDataDecryptedObject,
 	IDataObject,
 	IHttpRequestHelper,
+	INodeListSearchResult,
 	INodeProperties,
 } from 'n8n-workflow';
 
@@ -10,8 +11,10 @@ import type { FileSettings, PreparedRow } from './rows/fileRows';
 import type { BinarySource } from './rows/readers';
 import type { PlatformTransport } from './transport';
 import type { ItemValidator, ValidatorOptions } from './validation/types';
+import type { PollOutcome } from './watch';
 
-export type PlatformId = 'ayona' | 'rimdian' | 'userpilot';
+/** A platform's key in `platforms/index.ts`; core lists no platform. */
+export type PlatformId = string;
 
 /** Where a platform's requests go, resolved from the credentials. */
 export interface Endpoints {
@@ -133,6 +136,49 @@ export interface JobDelivery {
 	openAsIsCheck?(source: BinarySource, file: FileSettings): Promise<AsIsCheck>;
 }
 
+/** What the Job Status Trigger reads to set up one check of a platform. */
+export interface WatchInput {
+	/** A trigger field's value, as n8n's getNodeParameter gives it. */
+	parameter(name: string, fallback: unknown, options?: { extractValue?: boolean }): unknown;
+	credentials: ICredentialDataDecryptedObject;
+	endpoints: Endpoints;
+	/** Id of the credential the trigger uses ('' when n8n gives none). */
+	credentialId: string;
+}
+
+/** A searchable list of a trigger field (an n8n listSearch method), fed by the platform. */
+export interface WatchListSearch {
+	/** What the list holds, plural ("jobs"), for the message when the credential is not this platform's. */
+	items: string;
+	search(transport: PlatformTransport, filter?: string): Promise<INodeListSearchResult>;
+}
+
+/** How the Job Status Trigger watches a platform that publishes the status of its imports. */
+export interface StatusWatcher<Watch = unknown> {
+	/** The trigger's subtitle for this platform. */
+	subtitle: string;
+	/** The description of this platform in the trigger's platform picker. */
+	description: string;
+	/** Trigger fields only this platform has; shown when the trigger's platform is this one. */
+	triggerProperties: INodeProperties[];
+	/** listSearch methods those fields name, by method name. */
+	listSearch?: Record<string, WatchListSearch>;
+	/** Key of the node's static data this watcher's state goes to. */
+	stateKey: string;
+	/** What to watch, read from the trigger's fields; throws a WatchError when one is missing. */
+	readWatch(input: WatchInput): { watch: Watch; scope: string };
+	/** The state kept is a baseline taken for this scope. */
+	hasBaseline(previous: unknown, scope: string): boolean;
+	/** One check: manual, a sample and no state; otherwise what changed since `previous`. */
+	poll(
+		transport: PlatformTransport,
+		watch: Watch,
+		previous: unknown,
+		manual: boolean,
+		now: () => number,
+	): Promise<PollOutcome>;
+}
+
 /**
  * Everything specific to one platform. A new platform is one new folder under `platforms/`
  * implementing this, added to `platforms/index.ts`.
@@ -140,6 +186,10 @@ export interface JobDelivery {
 export interface Platform {
 	id: PlatformId;
 	displayName: string;
+	/** What the platform takes, in the platform pickers of the nodes. */
+	description: string;
+	/** What the platform is in the credential's platform picker. */
+	credentialDescription: string;
 	/** Node fields only this platform has; shown when a node's `platform` parameter is this one. */
 	nodeProperties: INodeProperties[];
 	/** Reads those node fields (by name) into the options of the mapper and validator. */
@@ -172,4 +222,6 @@ export interface Platform {
 	mapItem(json: IDataObject, options: PlatformItemOptions): unknown;
 	compileValidator(options: PlatformItemOptions): ItemValidator;
 	delivery: BatchDelivery | JobDelivery;
+	/** How the Job Status Trigger watches it; none when the platform publishes no status. */
+	statusWatcher?: StatusWatcher;
 }

@@ -34,3 +34,14 @@ export async function attempt<T>(fn: () => Promise<T>): Promise<{ value: T } | {
 		return { error };
 	}
 }
+
+/** What a user must change for a watcher to work; the trigger shows it as the node's error. */
+export class WatchError extends Error {
+	constructor(
+		message: string,
+		readonly description?: string,
+	) {
+		super(message);
+		this.name = 'WatchError';
+	}
+}

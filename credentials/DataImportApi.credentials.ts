@@ -10,7 +10,7 @@ import type {
 } from 'n8n-workflow';
 
 import { checkBaseUrl } from '../core/baseUrl';
-import { PLATFORMS, getPlatform } from '../platforms';
+import { DEFAULT_PLATFORM, PLATFORMS, getPlatform, platformsByName } from '../platforms';
 
 /** Platform-specific fields, each shown only when its platform is picked. */
 const platformProperties: INodeProperties[] = Object.values(PLATFORMS).flatMap(
@@ -34,12 +34,12 @@ export class DataImportApi implements ICredentialType {
 			displayName: 'Platform',
 			name: 'platform',
 			type: 'options',
-			options: [
-				{ name: 'Ayona', value: 'ayona', description: 'REST source import (docs.ayona.ai)' },
-				{ name: 'Rimdian', value: 'rimdian', description: 'Collector API (historical data)' },
-				{ name: 'Userpilot', value: 'userpilot', description: 'Bulk Import API' },
-			],
-			default: 'rimdian',
+			options: platformsByName().map((platform) => ({
+				name: platform.displayName,
+				value: platform.id,
+				description: platform.credentialDescription,
+			})),
+			default: DEFAULT_PLATFORM,
 			description: 'The platform this key or account belongs to; the fields below follow it',
 		},
 		...platformProperties,

@@ -7,6 +7,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testDataImportCredential } from '../shared/credentialTest';
+import { labelOfPlatform } from '../shared/properties';
 
 import { importFile } from './actions/importFile.operation';
 import { bulkFileImportProperties } from './description';
@@ -18,8 +19,7 @@ export class BulkFileImport implements INodeType {
 		icon: { light: 'file:bulkFileImport.svg', dark: 'file:bulkFileImport.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle:
-			'={{ "CSV/NDJSON into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
+		subtitle: `={{ "CSV/NDJSON into " + ${labelOfPlatform((platform) => platform.displayName)} }}`,
 		description: 'Stream a CSV or NDJSON file of any size into Rimdian, Userpilot or Ayona',
 		defaults: { name: 'Bulk File Import' },
 		inputs: [NodeConnectionTypes.Main],

@@ -1,11 +1,16 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { platformIdsWhere } from '../../platforms';
 import {
 	alphabetical,
 	platformProperties,
 	sendOptionProperties,
 	userpilotJobOptionProperties,
 } from '../shared/properties';
+
+/** Platforms that take a file as a job (whatever its mode is named), and those that take batches. */
+const JOB_PLATFORMS = platformIdsWhere((platform) => platform.delivery.mode !== 'batch');
+const BATCH_PLATFORMS = platformIdsWhere((platform) => platform.delivery.mode === 'batch');
 
 export const bulkFileImportProperties: INodeProperties[] = [
 	...platformProperties,
@@ -61,7 +66,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		],
 		default: 'normalized',
 		description: 'What is uploaded to Userpilot as the import file',
-		displayOptions: { show: { platform: ['userpilot'] } },
+		displayOptions: { show: { platform: JOB_PLATFORMS } },
 	},
 	{
 		displayName: 'Validate Before Upload',
@@ -70,7 +75,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		default: true,
 		description:
 			"Whether to read the whole file once (streamed) and refuse it before uploading if any row breaks Userpilot's rules or would need rewriting (e.g. a default source filled in). Userpilot fails a whole job for one bad row.",
-		displayOptions: { show: { platform: ['userpilot'], userpilotUpload: ['asIs'] } },
+		displayOptions: { show: { platform: JOB_PLATFORMS, userpilotUpload: ['asIs'] } },
 	},
 	{
 		displayName: 'Invalid Rows',
@@ -90,7 +95,7 @@ export const bulkFileImportProperties: INodeProperties[] = [
 		],
 		default: 'skip',
 		description: "What to do with rows that break the platform's rules",
-		displayOptions: { show: { platform: ['rimdian', 'ayona'] } },
+		displayOptions: { show: { platform: BATCH_PLATFORMS } },
 	},
 	{
 		displayName: 'Options',

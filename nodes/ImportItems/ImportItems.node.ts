@@ -7,6 +7,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { testDataImportCredential } from '../shared/credentialTest';
+import { labelOfPlatform } from '../shared/properties';
 
 import { importItems } from './actions/importItems.operation';
 import { importItemsProperties } from './description';
@@ -18,8 +19,7 @@ export class ImportItems implements INodeType {
 		icon: { light: 'file:dataImport.svg', dark: 'file:dataImport.dark.svg' },
 		group: ['output'],
 		version: 1,
-		subtitle:
-			'={{ "into " + { rimdian: "Rimdian", userpilot: "Userpilot", ayona: "Ayona" }[$parameter["platform"]] }}',
+		subtitle: `={{ "into " + ${labelOfPlatform((platform) => platform.displayName)} }}`,
 		description:
 			'Validate, batch and send items to Rimdian, Userpilot or Ayona, with a result for every item',
 		defaults: { name: 'Import Items' },

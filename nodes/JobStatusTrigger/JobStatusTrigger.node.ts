@@ -12,23 +12,31 @@ import type {
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { testDataImportCredential } from '../shared/credentialTest';
-import type { JobEvent } from '../../platforms/userpilot/transitions';
+import { labelOfPlatform } from '../shared/properties';
 import { CREDENTIAL_TYPE, PlatformRequestError, PlatformTransport } from '../../core/transport';
-import { getPlatform } from '../../platforms';
-import { userpilot } from '../../platforms/userpilot';
-import { listJobs } from '../../platforms/userpilot/jobs';
-import { POLL_RETRY_POLICY, type PollOutcome } from '../../core/watch';
-import { jobStatusTriggerProperties } from './description';
-import { hasRimdianBaseline, pollRimdian, RIMDIAN_STATE_KEY } from '../../platforms/rimdian/watcher';
-import {
-	hasUserpilotBaseline,
-	JobNotFoundError,
-	pollUserpilot,
-	USERPILOT_STATE_KEY,
-} from '../../platforms/userpilot/watcher';
+import { getPlatform, PLATFORMS, type Platform } from '../../platforms';
+import type { StatusWatcher, WatchInput } from '../../core/platform';
+import { attempt, POLL_RETRY_POLICY, WatchError, type PollOutcome } from '../../core/watch';
+import { jobStatusTriggerProperties, watchedPlatforms } from './description';
 
-const AYONA_MESSAGE =
-	'Ayona publishes no import status API: there is nothing this trigger can watch';
+/** "A", "A or B", "A, B or C". */
+function orList(names: string[]): string {
+	return names.length <= 1
+		? (names[0] ?? '')
+		: `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+function unwatchableError(node: INode, platform: Platform): NodeOperationError {
+	const name = platform.displayName;
+	const watchable = orList(watchedPlatforms().map((watched) => watched.displayName));
+	return new NodeOperationError(
+		node,
+		`${name} publishes no import status API: there is nothing this trigger can watch`,
+		{
+			description: `${name} cannot be watched: pick ${watchable}, or remove this trigger. Import Items reports the result of every ${name} batch as it sends it.`,
+		},
+	);
+}
 
 /** Passing failures in a row that are only logged; every this many, the check fails visibly. */
 const REPORT_FAILURE_EVERY = 10;
@@ -40,11 +48,12 @@ interface FailureCount {
 
 function toNodeError(node: INode, failure: unknown): NodeApiError | NodeOperationError {
 	if (failure instanceof NodeApiError || failure instanceof NodeOperationError) return failure;
-	if (failure instanceof JobNotFoundError) {
-		return new NodeOperationError(node, failure.message, {
-			description:
-				'Check the job ID (a Bulk File Import node puts it out as job_id), and that the credential is the API key that created the job.',
-		});
+	if (failure instanceof WatchError) {
+		return new NodeOperationError(
+			node,
+			failure.message,
+			failure.description !== undefined ? { description: failure.description } : {},
+		);
 	}
 	if (failure instanceof PlatformRequestError) {
 		let description: string;
@@ -69,6 +78,81 @@ function toNodeError(node: INode, failure: unknown): NodeApiError | NodeOperatio
 	});
 }
 
+type ListSearchMethod = (
+	this: ILoadOptionsFunctions,
+	filter?: string,
+) => Promise<INodeListSearchResult>;
+
+/** The lists the watchers' fields search (n8n's listSearch methods), each on its platform. */
+function listSearchMethods(): Record<string, ListSearchMethod> {
+	const methods: Record<string, ListSearchMethod> = {};
+	for (const platform of Object.values(PLATFORMS)) {
+		for (const [name, list] of Object.entries(platform.statusWatcher?.listSearch ?? {})) {
+			methods[name] = async function (this: ILoadOptionsFunctions, filter?: string) {
+				const credentials = await this.getCredentials(CREDENTIAL_TYPE);
+				if (credentials.platform !== platform.id) {
+					throw new NodeOperationError(
+						this.getNode(),
+						`The credential is not a ${platform.displayName} one: only ${platform.displayName} has ${list.items} to pick`,
+					);
+				}
+				// The transport only needs the request helper, which load-options functions have too.
+				const context = this as unknown as IPollFunctions;
+				const transport = new PlatformTransport(context, platform, credentials, POLL_RETRY_POLICY);
+				return await list.search(transport, filter);
+			};
+		}
+	}
+	return methods;
+}
+
+/** What to watch, from the trigger's fields; a field the watcher misses is the node's error. */
+function readWatch(
+	node: INode,
+	watcher: StatusWatcher,
+	input: WatchInput,
+): { watch: unknown; scope: string } {
+	try {
+		return watcher.readWatch(input);
+	} catch (error) {
+		throw error instanceof WatchError ? toNodeError(node, error) : error;
+	}
+}
+
+/** A failed check: a passing one is only logged, unless it is the latest of many in a row. */
+function failedCheck(
+	ctx: IPollFunctions,
+	staticData: IDataObject,
+	error: NodeApiError | NodeOperationError,
+	mayPass: boolean,
+): null {
+	if (!mayPass) throw error;
+	const previous = staticData.failures as FailureCount | undefined;
+	const failures: FailureCount = {
+		count: (previous?.count ?? 0) + 1,
+		since: previous?.since ?? Date.now(),
+	};
+	staticData.failures = failures as unknown as IDataObject;
+	ctx.logger.warn(
+		`Job Status Trigger: ${error.message} (${failures.count} failed check${failures.count === 1 ? '' : 's'} in a row); nothing emitted, the next check catches up`,
+	);
+	if (failures.count % REPORT_FAILURE_EVERY !== 0) return null;
+	throw error;
+}
+
+/** Keeps the state a check returned; the state of a platform watched before is of no use. */
+function keepState(staticData: IDataObject, outcome: PollOutcome): void {
+	if (outcome.stateKey !== undefined) {
+		staticData[outcome.stateKey] = outcome.nextState as IDataObject;
+		for (const platform of Object.values(PLATFORMS)) {
+			const key = platform.statusWatcher?.stateKey;
+			if (key !== undefined && key !== outcome.stateKey && staticData[key] !== undefined)
+				delete staticData[key];
+		}
+	}
+	if (staticData.failures !== undefined) delete staticData.failures;
+}
+
 export class JobStatusTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Job Status Trigger',
@@ -76,8 +160,7 @@ export class JobStatusTrigger implements INodeType {
 		icon: { light: 'file:jobStatus.svg', dark: 'file:jobStatus.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle:
-			'={{ { rimdian: "Rimdian failed items", userpilot: "Userpilot import jobs", ayona: "Ayona: no status API" }[$parameter["platform"]] }}',
+		subtitle: `={{ ${labelOfPlatform((platform) => platform.statusWatcher?.subtitle ?? `${platform.displayName}: no status API`)} }}`,
 		description:
 			'Starts a workflow when a Userpilot import job completes or fails, or when Rimdian rejects an imported item',
 		defaults: { name: 'Job Status Trigger' },
@@ -90,51 +173,15 @@ export class JobStatusTrigger implements INodeType {
 
 	methods = {
 		credentialTest: { dataImportApiTest: testDataImportCredential },
-		listSearch: {
-			async searchJobs(
-				this: ILoadOptionsFunctions,
-				filter?: string,
-			): Promise<INodeListSearchResult> {
-				const credentials = await this.getCredentials(CREDENTIAL_TYPE);
-				if (credentials.platform !== 'userpilot') {
-					throw new NodeOperationError(
-						this.getNode(),
-						'The credential is not a Userpilot one: only Userpilot has jobs to pick',
-					);
-				}
-				// The transport only needs the request helper, which load-options functions have too.
-				const context = this as unknown as IPollFunctions;
-				const transport = new PlatformTransport(context, userpilot, credentials, POLL_RETRY_POLICY);
-				const jobs = await listJobs(transport);
-				const needle = (filter ?? '').trim().toLowerCase();
-				const results = jobs
-					.filter(
-						(job) =>
-							needle === '' ||
-							job.job_id.toLowerCase().includes(needle) ||
-							String(job.filename ?? '')
-								.toLowerCase()
-								.includes(needle),
-					)
-					.slice(0, 200)
-					.map((job) => ({
-						name: `${String(job.filename ?? job.job_id)} · ${job.status}${job.start_time ? ` · ${String(job.start_time).slice(0, 19)}` : ''}`,
-						value: job.job_id,
-					}));
-				return { results };
-			},
-		},
+		listSearch: listSearchMethods(),
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
 		const node = this.getNode();
 		const manual = this.getMode() === 'manual';
 		const platform = getPlatform(this.getNodeParameter('platform'));
-		if (platform.id !== 'userpilot' && platform.id !== 'rimdian') {
-			throw new NodeOperationError(node, AYONA_MESSAGE, {
-				description: `${platform.displayName} cannot be watched: pick Userpilot or Rimdian, or remove this trigger. Import Items reports the result of every ${platform.displayName} batch as it sends it.`,
-			});
-		}
+		const watcher = platform.statusWatcher;
+		if (!watcher) throw unwatchableError(node, platform);
 		const credentials = await this.getCredentials(CREDENTIAL_TYPE);
 		if (credentials.platform !== platform.id) {
 			throw new NodeOperationError(
@@ -148,94 +195,32 @@ export class JobStatusTrigger implements INodeType {
 		}
 		const transport = new PlatformTransport(this, platform, credentials, POLL_RETRY_POLICY);
 		const staticData = this.getWorkflowStaticData('node');
-		const credentialId = node.credentials?.[CREDENTIAL_TYPE]?.id ?? '';
-		const now = () => Date.now();
-
-		let outcome: PollOutcome | undefined;
-		let failure: unknown;
-		let hasBaseline: boolean;
-		if (platform.id === 'userpilot') {
-			const events = this.getNodeParameter('events', []) as JobEvent[];
-			if (events.length === 0)
-				throw new NodeOperationError(node, 'Pick at least one event in "Trigger On"');
-			let jobId: string | undefined;
-			if (this.getNodeParameter('jobsToWatch', 'all') === 'one') {
-				jobId = String(this.getNodeParameter('jobId', '', { extractValue: true }) ?? '').trim();
-				if (jobId === '')
-					throw new NodeOperationError(node, 'Pick the job to watch, or watch all jobs');
-			}
-			const scope = JSON.stringify([
-				'userpilot',
-				transport.endpoints.api,
-				credentialId,
-				jobId ?? '*',
-			]);
-			const previous = staticData[USERPILOT_STATE_KEY];
-			hasBaseline = hasUserpilotBaseline(previous, scope);
-			try {
-				outcome = await pollUserpilot(transport, { events, jobId, scope }, previous, manual, now);
-			} catch (error) {
-				failure = error;
-			}
-		} else {
-			const workspaceId = String(credentials.workspaceId ?? '').trim();
-			if (workspaceId === '')
-				throw new NodeOperationError(node, 'The Rimdian credential has no workspace ID');
-			const options = this.getNodeParameter('options', {}) as IDataObject;
-			const kind = String(options.kind ?? '').trim();
-			const includeRetryable = this.getNodeParameter('includeRetryable', false) as boolean;
-			const scope = JSON.stringify([
-				'rimdian',
-				transport.endpoints.api,
-				credentialId,
-				workspaceId,
-				kind,
-			]);
-			const previous = staticData[RIMDIAN_STATE_KEY];
-			hasBaseline = hasRimdianBaseline(previous, scope);
-			try {
-				outcome = await pollRimdian(
-					transport,
-					{ workspaceId, includeRetryable, kind, scope },
-					previous,
-					manual,
-					now,
-				);
-			} catch (error) {
-				failure = error;
-			}
-		}
-
-		if (failure !== undefined || !outcome) {
-			const error = toNodeError(node, failure);
+		const { watch, scope } = readWatch(node, watcher, {
+			parameter: (name, fallback, options) => this.getNodeParameter(name, fallback, options),
+			credentials,
+			endpoints: transport.endpoints,
+			credentialId: node.credentials?.[CREDENTIAL_TYPE]?.id ?? '',
+		});
+		const previous = staticData[watcher.stateKey];
+		const hasBaseline = watcher.hasBaseline(previous, scope);
+		const checked = await attempt(() =>
+			watcher.poll(transport, watch, previous, manual, () => Date.now()),
+		);
+		if ('error' in checked) {
 			// A passing failure (5xx, 429, time-out) once the baseline exists: nothing is emitted and
 			// the state stays as it was, so the next check catches up. Only repeated ones are raised.
-			const passing = failure instanceof PlatformRequestError && failure.retryable;
-			if (!manual && passing && hasBaseline) {
-				const previous = staticData.failures as FailureCount | undefined;
-				const failures: FailureCount = {
-					count: (previous?.count ?? 0) + 1,
-					since: previous?.since ?? Date.now(),
-				};
-				staticData.failures = failures as unknown as IDataObject;
-				this.logger.warn(
-					`Job Status Trigger: ${error.message} (${failures.count} failed check${failures.count === 1 ? '' : 's'} in a row); nothing emitted, the next check catches up`,
-				);
-				if (failures.count % REPORT_FAILURE_EVERY !== 0) return null;
-			}
-			throw error;
+			const passing = checked.error instanceof PlatformRequestError && checked.error.retryable;
+			return failedCheck(
+				this,
+				staticData,
+				toNodeError(node, checked.error),
+				!manual && passing && hasBaseline,
+			);
 		}
-
+		const outcome = checked.value;
 		if (manual)
 			return outcome.items.length > 0 ? [this.helpers.returnJsonArray(outcome.items)] : null;
-		if (outcome.stateKey !== undefined) {
-			staticData[outcome.stateKey] = outcome.nextState as IDataObject;
-			// The state of the platform this node watched before, if it was switched, is of no use.
-			for (const key of [USERPILOT_STATE_KEY, RIMDIAN_STATE_KEY]) {
-				if (key !== outcome.stateKey && staticData[key] !== undefined) delete staticData[key];
-			}
-		}
-		if (staticData.failures !== undefined) delete staticData.failures;
+		keepState(staticData, outcome);
 		if (outcome.baseline) {
 			this.logger.info(
 				`Job Status Trigger: baseline taken for ${platform.displayName}; changes from now on will fire`,

@@ -46,7 +46,8 @@ export async function testDataImportCredential(
 		body?: unknown,
 	): Promise<RawAnswer | string> => {
 		try {
-			// n8n 1.x gives a credential test only the request() helper (no httpRequest yet).
+			// n8n gives a credential test only the request() helper, 1.x and 2.x alike (its
+			// CredentialTestContext has no httpRequest), so the deprecated helper stays.
 			// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
 			return (await this.helpers.request({
 				method,

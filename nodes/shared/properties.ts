@@ -1,6 +1,17 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { PLATFORMS } from '../../platforms';
+import { DEFAULT_PLATFORM, PLATFORMS, platformsByName, type Platform } from '../../platforms';
+
+/**
+ * An n8n expression for a node's subtitle: the label of the node's platform. The map is built
+ * from the registry when the module loads, as n8n evaluates the subtitle in the editor.
+ */
+export function labelOfPlatform(label: (platform: Platform) => string): string {
+	const labels = Object.fromEntries(
+		Object.values(PLATFORMS).map((platform) => [platform.id, label(platform)]),
+	);
+	return `${JSON.stringify(labels)}[$parameter["platform"]]`;
+}
 
 /** The platform picker and each platform's own fields, shared by every node of the package. */
 export const platformProperties: INodeProperties[] = [
@@ -9,26 +20,18 @@ export const platformProperties: INodeProperties[] = [
 		name: 'platform',
 		type: 'options',
 		noDataExpression: true,
-		options: [
-			{ name: 'Ayona', value: 'ayona', description: 'Feedback entries into a REST source' },
-			{
-				name: 'Rimdian',
-				value: 'rimdian',
-				description: 'Users, orders, events… into the collector',
-			},
-			{
-				name: 'Userpilot',
-				value: 'userpilot',
-				description: 'Users, companies and events as an import job',
-			},
-		],
-		default: 'rimdian',
+		options: platformsByName().map((platform) => ({
+			name: platform.displayName,
+			value: platform.id,
+			description: platform.description,
+		})),
+		default: DEFAULT_PLATFORM,
 		description: 'Where the data goes; must be the platform of the credential picked above',
 	},
 	...Object.values(PLATFORMS).flatMap((platform) => platform.nodeProperties),
 ];
 
-/** Options shared by the nodes that send data, each read by `readSendOptions`. */
+/** Options shared by the nodes that send data, read by `readSendSettings` (settings.ts). */
 export const sendOptionProperties: INodeProperties[] = [
 	{
 		displayName: 'Batch Size',

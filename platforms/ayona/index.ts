@@ -38,6 +38,8 @@ function describeError({ status, body, contentType }: FailedResponse): string {
 export const ayona: Platform = {
 	id: 'ayona',
 	displayName: 'Ayona',
+	description: 'Feedback entries into a REST source',
+	credentialDescription: 'REST source import (docs.ayona.ai)',
 	nodeProperties: [
 		{
 			displayName: 'Source ID',

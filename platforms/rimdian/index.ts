@@ -12,6 +12,7 @@ import {
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
+import { rimdianWatcher } from './watcher';
 
 /** "custom_event" → "Custom Event": n8n shows option names in Title Case, sorted by name. */
 const RIMDIAN_KIND_OPTIONS = RIMDIAN_KINDS.map((kind) => ({
@@ -144,6 +145,8 @@ function idempotencyKey(item: IDataObject): string | undefined {
 export const rimdian: Platform = {
 	id: 'rimdian',
 	displayName: 'Rimdian',
+	description: 'Users, orders, events… into the collector',
+	credentialDescription: 'Collector API (historical data)',
 	nodeProperties: [
 		{
 			displayName: 'Item Kind',
@@ -291,4 +294,5 @@ export const rimdian: Platform = {
 		// A CSV holds Rimdian's nested fields (an order's or a cart's items) as JSON text.
 		csvCellsHoldJson: true,
 	},
+	statusWatcher: rimdianWatcher,
 };

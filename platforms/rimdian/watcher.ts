@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import {
 	arrivalOf,
@@ -14,7 +14,8 @@ import {
 	type PlatformResponse,
 	type PlatformTransport,
 } from '../../core/transport';
-import { attempt, PAGE_BUDGET, type PollOutcome } from '../../core/watch';
+import type { StatusWatcher } from '../../core/platform';
+import { attempt, PAGE_BUDGET, WatchError, type PollOutcome } from '../../core/watch';
 
 /** Key of the Rimdian state in the node's static data. */
 export const RIMDIAN_STATE_KEY = 'rimdianDataLog';
@@ -189,3 +190,55 @@ export async function pollRimdian(
 export function hasRimdianBaseline(previous: unknown, scope: string): boolean {
 	return isValidDataLogWatchState(previous) && previous.scope === scope;
 }
+
+const RIMDIAN = { platform: ['rimdian'] };
+
+/** The Job Status Trigger's fields for Rimdian. */
+const triggerProperties: INodeProperties[] = [
+	{
+		displayName: 'Include Retryable Failures',
+		name: 'includeRetryable',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to fire also for items Rimdian may still retry (has_error 1), besides those it gave up on (has_error 2). Each data log entry fires once either way.',
+		displayOptions: { show: RIMDIAN },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: RIMDIAN },
+		options: [
+			{
+				displayName: 'Item Kind',
+				name: 'kind',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. order',
+				description: 'Only items of this kind (user, order, pageview…); empty for every kind',
+			},
+		],
+	},
+];
+
+/** The Job Status Trigger on Rimdian: failed items of its data log. */
+export const rimdianWatcher: StatusWatcher<RimdianWatch> = {
+	subtitle: 'Rimdian failed items',
+	description: 'Items the collector accepted ("queued") but could not process, from its data log',
+	triggerProperties,
+	stateKey: RIMDIAN_STATE_KEY,
+	readWatch({ parameter, credentials, endpoints, credentialId }) {
+		const workspaceId = String(credentials.workspaceId ?? '').trim();
+		if (workspaceId === '') throw new WatchError('The Rimdian credential has no workspace ID');
+		const options = parameter('options', {}) as IDataObject;
+		const kind = String(options.kind ?? '').trim();
+		const includeRetryable = parameter('includeRetryable', false) as boolean;
+		const scope = JSON.stringify(['rimdian', endpoints.api, credentialId, workspaceId, kind]);
+		return { watch: { workspaceId, includeRetryable, kind, scope }, scope };
+	},
+	hasBaseline: hasRimdianBaseline,
+	poll: pollRimdian,
+};

@@ -11,6 +11,7 @@ import {
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { userpilotJobOperations } from './delivery';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
+import { userpilotWatcher } from './watcher';
 
 const HOSTS: Record<string, string> = {
 	us: 'https://analytex.userpilot.io',
@@ -97,6 +98,8 @@ function mapItem(json: IDataObject, options: PlatformItemOptions): unknown {
 export const userpilot: Platform = {
 	id: 'userpilot',
 	displayName: 'Userpilot',
+	description: 'Users, companies and events as an import job',
+	credentialDescription: 'Bulk Import API',
 	nodeProperties: [
 		{
 			displayName: 'Default Event Type',
@@ -184,5 +187,10 @@ export const userpilot: Platform = {
 		jobsPath: '/v1/background_jobs',
 		serializeItem: (item) => JSON.stringify(item),
 		...userpilotJobOperations,
+	},
+	// Read when asked: the watcher reaches this module again through jobs.ts, so a run that loads
+	// the watcher first would otherwise find it still undefined here.
+	get statusWatcher() {
+		return userpilotWatcher;
 	},
 };

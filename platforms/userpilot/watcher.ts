@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeListSearchResult, INodeProperties } from 'n8n-workflow';
 
 import {
 	computeTransitions,
@@ -10,7 +10,8 @@ import {
 } from './transitions';
 import { PlatformRequestError, type PlatformTransport } from '../../core/transport';
 import { getJob, listJobs, type UserpilotJob } from './jobs';
-import { attempt, type PollOutcome } from '../../core/watch';
+import type { StatusWatcher } from '../../core/platform';
+import { attempt, WatchError, type PollOutcome } from '../../core/watch';
 
 /** Key of the Userpilot state in the node's static data. */
 export const USERPILOT_STATE_KEY = 'userpilotJobs';
@@ -26,9 +27,12 @@ export interface UserpilotWatch {
 	scope: string;
 }
 
-export class JobNotFoundError extends Error {
+export class JobNotFoundError extends WatchError {
 	constructor(readonly jobId: string) {
-		super(`Userpilot has no job "${jobId}" for this API key`);
+		super(
+			`Userpilot has no job "${jobId}" for this API key`,
+			'Check the job ID (a Bulk File Import node puts it out as job_id), and that the credential is the API key that created the job.',
+		);
 		this.name = 'JobNotFoundError';
 	}
 }
@@ -98,3 +102,120 @@ export async function pollUserpilot(
 export function hasUserpilotBaseline(previous: unknown, scope: string): boolean {
 	return isValidJobWatchState(previous) && previous.scope === scope;
 }
+
+const USERPILOT = { platform: ['userpilot'] };
+
+/** The Job Status Trigger's fields for Userpilot. */
+const triggerProperties: INodeProperties[] = [
+	{
+		displayName: 'Trigger On',
+		name: 'events',
+		type: 'multiOptions',
+		required: true,
+		options: [
+			{
+				name: 'Any Status Change',
+				value: 'statusChanged',
+				description:
+					'A job moved on (queued → validating → processing → pending_refresh → completed or failed)',
+			},
+			{
+				name: 'Job Completed',
+				value: 'completed',
+				description: 'A job ended with every row imported',
+			},
+			{
+				name: 'Job Failed',
+				value: 'failed',
+				description: 'A job ended in failure (reason_for_failure says why)',
+			},
+			{ name: 'New Job', value: 'newJob', description: 'A job appeared (an upload from anywhere)' },
+		],
+		default: ['completed', 'failed'],
+		description:
+			'Each job fires at most once per check, for the most specific event picked: Job Completed or Job Failed, then New Job, then Any Status Change. A job that went through several statuses between two checks fires once, with the status it had before in "previous_status".',
+		displayOptions: { show: USERPILOT },
+	},
+	{
+		displayName: 'Jobs to Watch',
+		name: 'jobsToWatch',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'All Jobs', value: 'all', description: 'Every import job of the API key' },
+			{ name: 'One Job', value: 'one', description: 'Only the job picked below' },
+		],
+		default: 'all',
+		description: 'Every import job of the API key, or one job',
+		displayOptions: { show: USERPILOT },
+	},
+	{
+		displayName: 'Job',
+		name: 'jobId',
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description: 'The import job to watch (e.g. the job_id a Bulk File Import node put out)',
+		modes: [
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchJobs', searchable: true },
+			},
+			{
+				displayName: 'ID',
+				name: 'id',
+				type: 'string',
+				placeholder: 'e.g. imports:jobs:NX-51f4acf7:f681073b-21ac-4276-9af5-c662dc05fb25',
+			},
+		],
+		displayOptions: { show: { ...USERPILOT, jobsToWatch: ['one'] } },
+	},
+];
+
+/** The jobs of the API key whose id or file name holds `filter`, for the "Job" field's list. */
+async function searchJobs(
+	transport: PlatformTransport,
+	filter?: string,
+): Promise<INodeListSearchResult> {
+	const jobs = await listJobs(transport);
+	const needle = (filter ?? '').trim().toLowerCase();
+	const results = jobs
+		.filter(
+			(job) =>
+				needle === '' ||
+				job.job_id.toLowerCase().includes(needle) ||
+				String(job.filename ?? '')
+					.toLowerCase()
+					.includes(needle),
+		)
+		.slice(0, 200)
+		.map((job) => ({
+			name: `${String(job.filename ?? job.job_id)} · ${job.status}${job.start_time ? ` · ${String(job.start_time).slice(0, 19)}` : ''}`,
+			value: job.job_id,
+		}));
+	return { results };
+}
+
+/** The Job Status Trigger on Userpilot: its import jobs. */
+export const userpilotWatcher: StatusWatcher<UserpilotWatch> = {
+	subtitle: 'Userpilot import jobs',
+	description: 'Import jobs: completed, failed, status changes, new jobs',
+	triggerProperties,
+	listSearch: { searchJobs: { items: 'jobs', search: searchJobs } },
+	stateKey: USERPILOT_STATE_KEY,
+	readWatch({ parameter, endpoints, credentialId }) {
+		const events = parameter('events', []) as JobEvent[];
+		if (events.length === 0) throw new WatchError('Pick at least one event in "Trigger On"');
+		let jobId: string | undefined;
+		if (parameter('jobsToWatch', 'all') === 'one') {
+			jobId = String(parameter('jobId', '', { extractValue: true }) ?? '').trim();
+			if (jobId === '') throw new WatchError('Pick the job to watch, or watch all jobs');
+		}
+		const scope = JSON.stringify(['userpilot', endpoints.api, credentialId, jobId ?? '*']);
+		return { watch: { events, jobId, scope }, scope };
+	},
+	hasBaseline: hasUserpilotBaseline,
+	poll: pollUserpilot,
+};

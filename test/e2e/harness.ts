@@ -62,6 +62,8 @@ export interface CreateN8nOptions {
 	 * `n8n` section names exist (i.e. after `npm run build`).
 	 */
 	installPackage?: boolean;
+	/** The built files to install as the package's dist/ (e.g. a build of a modified copy). Default: the repo's dist/. */
+	distDir?: string;
 	/**
 	 * A user folder to keep (e.g. `npm run dev`'s .dev/n8n): created if missing, used as it is
 	 * when it holds a database (no template copied over it), never removed by `dispose()`.
@@ -490,7 +492,7 @@ function resolvePackageDir(fromDir: string, name: string): string | undefined {
 }
 
 /** Lays the package out as n8n's community-package installer would (see the file comment). */
-async function installPackage(nodesDir: string, n8nBin: string): Promise<string> {
+async function installPackage(nodesDir: string, n8nBin: string, distDir?: string): Promise<string> {
 	const packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
 	// A kept user folder holds the previous layout: replaced whole (old files and links go).
 	await fsp.rm(packageDir, { recursive: true, force: true });
@@ -500,7 +502,7 @@ async function installPackage(nodesDir: string, n8nBin: string): Promise<string>
 	const { devDependencies, peerDependencies, optionalDependencies, ...installed } = rootPackageJson;
 	await fsp.writeFile(path.join(packageDir, 'package.json'), JSON.stringify(installed, null, 2));
 	for (const entry of rootPackageJson.files ?? ['dist']) {
-		const from = path.join(REPO_ROOT, entry);
+		const from = entry === 'dist' && distDir ? distDir : path.join(REPO_ROOT, entry);
 		if (fs.existsSync(from)) await fsp.cp(from, path.join(packageDir, entry), { recursive: true });
 	}
 
@@ -645,8 +647,8 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		// Scratch files are numbered from 1 by each instance: a kept folder's previous ones go.
 		await fsp.rm(scratch, { recursive: true, force: true });
 		await fsp.mkdir(scratch, { recursive: true });
-		const wantPackage = options.installPackage ?? packageIsBuilt();
-		if (wantPackage) packageDir = await installPackage(nodesDir, n8nBin);
+		const wantPackage = options.installPackage ?? (options.distDir !== undefined || packageIsBuilt());
+		if (wantPackage) packageDir = await installPackage(nodesDir, n8nBin, options.distDir);
 		await seedDatabase({ tmpRoot, userFolder, env, n8nBin, nodeBin, log: (text) => logChunks.push(text) });
 	} catch (error) {
 		if (!keepFolder) await fsp.rm(userFolder, { recursive: true, force: true });
@@ -746,7 +748,7 @@ export async function createN8n(options: CreateN8nOptions = {}): Promise<N8nInst
 		packageDir,
 
 		async reinstallPackage() {
-			if (packageDir) await installPackage(nodesDir, n8nBin);
+			if (packageDir) await installPackage(nodesDir, n8nBin, options.distDir);
 		},
 
 		run,
