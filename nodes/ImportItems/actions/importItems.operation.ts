@@ -11,7 +11,8 @@ import { sendItemsAsJobs } from '../../../core/delivery/job';
 import { compilePreparer } from '../../../core/rows/prepare';
 import type { ItemResult } from '../../../core/results';
 import { summarize, withErrorOutputRouting, withWarnings } from '../../../core/results';
-import { readSendSettings, type SendSettings } from '../../shared/settings';
+import type { SendSettings } from '../../../core/delivery/sendSettings';
+import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
