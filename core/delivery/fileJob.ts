@@ -10,7 +10,13 @@ import { LISTED_REJECTIONS, prepareRows } from '../rows/fileRows';
 import type { BinarySource, ReadResult } from '../rows/readers';
 import { readRows } from '../rows/readers';
 import { PlatformRequestError, type PlatformTransport } from '../transport';
-import { sendParts, type JobPart, type PartOutcome } from './job';
+import {
+	PartsNotSentError,
+	sendParts,
+	type JobPart,
+	type PartOutcome,
+	type UploadToken,
+} from './job';
 import { multipartFile } from './multipart';
 import type { SendSettings } from './sendSettings';
 
@@ -18,23 +24,6 @@ export interface UploadOutcome {
 	summary: IDataObject;
 	/** Why the import failed, when it did (the summary says the rest). */
 	failure?: string;
-}
-
-/** A token for the parts' names: the same when n8n runs the execution again (uploadName.ts). */
-export interface UploadToken {
-	token: string;
-	deterministic: boolean;
-}
-
-/**
- * Sending the parts broke down (a cancellation, a bug), not a part that failed: the node reports
- * `cause` as the node's own error.
- */
-export class PartsNotSentError extends Error {
-	constructor(readonly reason: unknown) {
-		super((reason as Error)?.message ?? String(reason));
-		this.name = 'PartsNotSentError';
-	}
 }
 
 /**

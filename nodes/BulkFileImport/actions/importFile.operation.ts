@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { importFileRows } from '../../../core/delivery/fileBatches';
-import { PartsNotSentError, uploadFileAsJobs } from '../../../core/delivery/fileJob';
+import { uploadFileAsJobs } from '../../../core/delivery/fileJob';
+import { PartsNotSentError } from '../../../core/delivery/job';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
 import type { FileSettings } from '../../../core/rows/fileRows';
