@@ -1,11 +1,25 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
-
 import type { ImportJob, JobDelivery, JobOptions } from '../platform';
 import type { ItemResult } from '../results';
 import { PlatformRequestError, type PlatformTransport } from '../transport';
 import type { PreparedItem } from './batch';
 import { multipartFile, type MultipartFile } from './multipart';
-import { uploadToken } from './uploadName';
+
+/** A token for the parts' names: the same when n8n runs the execution again (uploadName.ts). */
+export interface UploadToken {
+	token: string;
+	deterministic: boolean;
+}
+
+/**
+ * Sending the parts broke down (a cancellation, a bug), not a part that failed: the node reports
+ * `reason` as its own error.
+ */
+export class PartsNotSentError extends Error {
+	constructor(readonly reason: unknown) {
+		super((reason as Error)?.message ?? String(reason));
+		this.name = 'PartsNotSentError';
+	}
+}
 
 /** One file of a job delivery. */
 export interface JobPart {
@@ -166,7 +180,7 @@ function itemResult(
  * imported twice. Returns the failure that stopped the parts, if any.
  */
 export async function sendItemsAsJobs(
-	context: IExecuteFunctions,
+	nameToken: (...input: Array<string | number>) => UploadToken,
 	transport: PlatformTransport,
 	delivery: JobDelivery,
 	prepared: PreparedItem[],
@@ -174,9 +188,7 @@ export async function sendItemsAsJobs(
 	report: (item: PreparedItem, result: ItemResult) => void,
 ): Promise<PlatformRequestError | undefined> {
 	const parts = [...filesUnder(prepared, delivery.maxFileBytes)];
-	const { token, deterministic } = uploadToken(
-		context,
-		0,
+	const { token, deterministic } = nameToken(
 		prepared.length,
 		parts.length,
 		prepared[0]?.serialized ?? '',

@@ -1,5 +1,14 @@
-import type { IExecuteFunctions } from 'n8n-workflow';
 import { createHash, randomBytes } from 'node:crypto';
+
+import type { UploadToken } from './job';
+
+/** What the token reads of the node's execute context (n8n's IExecuteFunctions has them all). */
+export interface UploadContext {
+	getExecutionId(): string | undefined;
+	evaluateExpression(expression: string, itemIndex: number): unknown;
+	getWorkflow(): { id?: string };
+	getNode(): { name: string };
+}
 
 /**
  * A token for the names of the files an execution uploads: the same for the same execution, node,
@@ -8,10 +17,10 @@ import { createHash, randomBytes } from 'node:crypto';
  * instead of importing it twice. Without an execution id, a random token (nothing to find).
  */
 export function uploadToken(
-	context: IExecuteFunctions,
+	context: UploadContext,
 	itemIndex: number,
 	...input: Array<string | number>
-): { token: string; deterministic: boolean } {
+): UploadToken {
 	const executionId = context.getExecutionId();
 	if (!executionId) {
 		return {

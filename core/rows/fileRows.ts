@@ -13,6 +13,12 @@ import {
 } from './readers';
 import type { FieldError } from '../validation/types';
 
+/**
+ * How many rejected rows a file's outcome lists (all are in the rejected-rows file), and how many
+ * distinct warnings: a file of a million bad rows must not make an output item of a million.
+ */
+export const LISTED_REJECTIONS = 100;
+
 /** A row that will not be imported, and why. */
 export interface RejectedRow {
 	row: number;

@@ -1,20 +1,10 @@
-import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import { getPlatform } from '../../platforms';
-import type { Platform, PlatformItemOptions } from '../../core/platform';
-import { CREDENTIAL_TYPE, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../core/transport';
-
-/** What a sending node was asked to do, read once per execution. */
-export interface SendSettings {
-	platform: Platform;
-	credentials: ICredentialDataDecryptedObject;
-	itemOptions: PlatformItemOptions;
-	batchSize?: number;
-	concurrency: number;
-	policy: RetryPolicy;
-	options: IDataObject;
-}
+import type { SendSettings } from '../../core/delivery/sendSettings';
+import type { PlatformItemOptions } from '../../core/platform';
+import { CREDENTIAL_TYPE, DEFAULT_RETRY_POLICY } from '../../core/transport';
 
 /** Reads the platform, its credential and the shared options; refuses a mismatched credential. */
 export async function readSendSettings(ctx: IExecuteFunctions): Promise<SendSettings> {

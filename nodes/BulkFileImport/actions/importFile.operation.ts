@@ -1,6 +1,11 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { importFileRows } from '../../../core/delivery/fileBatches';
+import { uploadFileAsJobs } from '../../../core/delivery/fileJob';
+import { PartsNotSentError } from '../../../core/delivery/job';
+import type { SendSettings } from '../../../core/delivery/sendSettings';
+import { uploadToken } from '../../../core/delivery/uploadName';
 import type { FileSettings } from '../../../core/rows/fileRows';
 import {
 	detectFormat,
@@ -8,20 +13,26 @@ import {
 	openBinary,
 	type BinarySource,
 } from '../../../core/rows/readers';
-import { readSendSettings, type SendSettings } from '../../shared/settings';
+import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
 	PlatformTransport,
 } from '../../../core/transport';
 import { withErrorOutputRouting } from '../../../core/results';
-import { importRows, toOutputItem } from './importRows';
-import { uploadFile } from './uploadFile';
 
 /** The delimiter the user set; unset, a tab for .tsv files and a comma otherwise. */
 function delimiterOf(raw: unknown, fileName: string): string {
 	if (typeof raw !== 'string' || raw === '') return /\.tsv$/i.test(fileName) ? '\t' : ',';
 	return raw === '\\t' ? '\t' : raw;
+}
+
+/** Sending the parts broke down (a cancellation, a bug): the node's own error, saying why. */
+function asNodeError(ctx: IExecuteFunctions, error: unknown): unknown {
+	if (error instanceof PartsNotSentError) {
+		return new NodeOperationError(ctx.getNode(), error.reason as Error);
+	}
+	return error;
 }
 
 /** A job platform: the file uploaded as one job or several, summarized in one output item. */
@@ -35,16 +46,32 @@ async function uploadOne(
 ): Promise<INodeExecutionData> {
 	const validateFirst = ctx.getNodeParameter('validateFirst', index, true) as boolean;
 	const normalized = ctx.getNodeParameter('userpilotUpload', index, 'normalized') === 'normalized';
-	const outcome = await uploadFile.call(
-		ctx,
-		source,
-		file,
-		settings,
-		transport,
-		validateFirst,
-		normalized,
-		index,
-	);
+	const { options } = settings;
+	const partLimit = Math.floor(Math.max(0.001, (options.partSizeMb as number) ?? 1000) * 1_000_000);
+	const split = (options.splitLargeFiles as boolean | undefined) ?? true;
+	const nameToken = () =>
+		uploadToken(
+			ctx,
+			index,
+			source.fileName,
+			source.size,
+			file.fromRow ?? 1,
+			normalized ? 'normalized' : 'asIs',
+			partLimit,
+		);
+	let outcome;
+	try {
+		outcome = await uploadFileAsJobs(source, file, settings, transport, {
+			validateFirst,
+			normalized,
+			partLimit,
+			split,
+			signal: ctx.getExecutionCancelSignal(),
+			nameToken,
+		});
+	} catch (error) {
+		throw asNodeError(ctx, error);
+	}
 	if (outcome.failure && !ctx.continueOnFail()) {
 		const resume = outcome.summary.resumeFromRow
 			? `To finish the import, run again with "Start at Row" set to ${outcome.summary.resumeFromRow as number}.\n`
@@ -78,16 +105,11 @@ async function importOne(
 	const continueOnFail = ctx.continueOnFail();
 	const stopOnInvalid = ctx.getNodeParameter('onInvalid', index, 'skip') === 'stop';
 	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
-	const outcome = await importRows.call(
-		ctx,
-		source,
-		file,
-		settings,
-		transport,
+	const outcome = await importFileRows(source, file, settings, transport, {
 		stopOnInvalid,
-		keepRejected,
+		keepRejectedFile: keepRejected,
 		continueOnFail,
-	);
+	});
 	if (outcome.fatal && !continueOnFail) {
 		const s = outcome.summary;
 		// NodeOperationError keeps the message as written; NodeApiError would swap a
@@ -111,7 +133,11 @@ async function importOne(
 				),
 			}
 		: undefined;
-	const item = toOutputItem(outcome, index, binary);
+	const item: INodeExecutionData = {
+		json: outcome.summary,
+		pairedItem: { item: index },
+		...(binary ? { binary } : {}),
+	};
 	if (outcome.fatal) item.json.error = outcome.fatal;
 	return withErrorOutputRouting(ctx, item, index);
 }

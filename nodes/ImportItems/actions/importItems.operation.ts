@@ -1,25 +1,26 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import type { PreparedItem } from '../../../core/delivery/batch';
 import {
-	effectiveBatchSize,
-	sendBatches,
-	toBatches,
-	type PreparedItem,
-} from '../../../core/delivery/batch';
-import { sendItemsAsJobs } from '../../../core/delivery/job';
-import { compilePreparer } from '../../../core/rows/prepare';
+	deliverItems,
+	finalResults,
+	invalidSummary,
+	prepareItems,
+	type PreparedInput,
+} from '../../../core/delivery/items';
+import { PartsNotSentError } from '../../../core/delivery/job';
+import type { SendSettings } from '../../../core/delivery/sendSettings';
+import { uploadToken } from '../../../core/delivery/uploadName';
 import type { ItemResult } from '../../../core/results';
-import { summarize, withErrorOutputRouting, withWarnings } from '../../../core/results';
-import { readSendSettings, type SendSettings } from '../../shared/settings';
+import { summarize, withErrorOutputRouting } from '../../../core/results';
+import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
 	PlatformRequestError,
 	PlatformTransport,
 } from '../../../core/transport';
 import { setPath } from '../../../core/paths';
-
-const LISTED_INVALID = 10;
 
 /** The item as the user built it in "Define Fields Below", or the input item's own fields. */
 function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDataObject): unknown {
@@ -33,27 +34,6 @@ function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDa
 		if (name) setPath(record, name, value);
 	}
 	return record;
-}
-
-function invalidSummary(results: Array<ItemResult | undefined>): {
-	message: string;
-	description: string;
-	first: number;
-} {
-	const invalid: Array<{ index: number; message: string }> = [];
-	results.forEach((result, index) => {
-		if (result?.status === 'invalid') invalid.push({ index, message: result.message });
-	});
-	const listed = invalid.slice(0, LISTED_INVALID).map((entry) => entry.message);
-	const more =
-		invalid.length > LISTED_INVALID
-			? `\n…and ${invalid.length - LISTED_INVALID} more invalid items.`
-			: '';
-	return {
-		message: `${invalid.length} of ${results.length} items are invalid; nothing was sent`,
-		description: `${listed.join('\n')}${more}\nFix them, or set "Invalid Items" to "Skip and Report Them" to send the valid ones.`,
-		first: invalid[0]?.index ?? 0,
-	};
 }
 
 function toOutput(
@@ -73,13 +53,6 @@ function toOutput(
 	return json;
 }
 
-interface PreparedInput {
-	results: Array<ItemResult | undefined>;
-	prepared: PreparedItem[];
-	/** Only items with remarks have an entry: most runs have none, and a large run stays small. */
-	warnings: Array<string[] | undefined>;
-}
-
 /** Each input item mapped, validated and serialized once, or its result when it will not be sent. */
 async function prepareInput(
 	ctx: IExecuteFunctions,
@@ -87,44 +60,12 @@ async function prepareInput(
 	settings: SendSettings,
 ): Promise<PreparedInput> {
 	const mode = ctx.getNodeParameter('dataMode', 0) as string;
-	const prepare = compilePreparer(settings.platform, settings.itemOptions, 'item');
-	const input: PreparedInput = { results: new Array(items.length), prepared: [], warnings: [] };
 	const startAt = Math.max(
 		1,
 		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
 	);
-	for (let index = 0; index < items.length; index++) {
-		// Let the event loop breathe on large inputs: in queue mode a worker that blocks it for
-		// seconds cannot renew its Bull lock, and n8n then runs the execution a second time.
-		if (index % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
-		if (index + 1 < startAt) {
-			input.results[index] = {
-				status: 'skipped',
-				message: `Skipped: before "Start at Item" ${startAt}`,
-			};
-			continue;
-		}
-		let outcome;
-		try {
-			outcome = prepare(recordOf(ctx, mode, index, items[index].json), index);
-		} catch (error) {
-			// An expression in "Define Fields Below" that fails is this item's problem, not the run's.
-			const reason = (error as Error).message;
-			outcome = {
-				ok: false as const,
-				result: {
-					status: 'invalid' as const,
-					errors: [{ field: '(fields)', reason }],
-					message: `Item ${index + 1}: ${reason}`,
-				},
-			};
-		}
-		if (outcome.ok) {
-			input.prepared.push(outcome.item);
-			if (outcome.item.warnings !== undefined) input.warnings[index] = outcome.item.warnings;
-		} else input.results[index] = outcome.result;
-	}
-	return input;
+	const recordAt = (index: number) => recordOf(ctx, mode, index, items[index].json);
+	return await prepareItems(items.length, recordAt, settings, startAt);
 }
 
 /** Sends the prepared items as the platform takes them: JSON batches, or files as jobs. */
@@ -135,27 +76,24 @@ async function deliver(
 	prepared: PreparedItem[],
 	report: (item: PreparedItem, result: ItemResult) => void,
 ): Promise<PlatformRequestError | undefined> {
-	const { delivery } = settings.platform;
-	if (delivery.mode === 'batch') {
-		return await sendBatches(
-			transport,
-			delivery,
-			toBatches(prepared, effectiveBatchSize(delivery, settings.batchSize)),
-			{
-				concurrency: settings.concurrency,
-				stopOnFailure: !ctx.continueOnFail(),
-				credentials: settings.credentials,
-				itemOptions: settings.itemOptions,
-			},
-			report,
-		);
-	}
-	const options = delivery.readJobOptions(settings.options, ctx.getExecutionCancelSignal());
+	const choices = {
+		stopOnFailure: !ctx.continueOnFail(),
+		signal: ctx.getExecutionCancelSignal(),
+		nameToken: (...input: Array<string | number>) => uploadToken(ctx, 0, ...input),
+	};
 	try {
-		return await sendItemsAsJobs(ctx, transport, delivery, prepared, options, report);
+		return await deliverItems(transport, settings, prepared, choices, report);
 	} catch (error) {
-		throw new NodeOperationError(ctx.getNode(), error as Error);
+		throw asNodeError(ctx, error);
 	}
+}
+
+/** Sending the jobs broke down (a cancellation, a bug): the node's own error, saying why. */
+function asNodeError(ctx: IExecuteFunctions, error: unknown): unknown {
+	if (error instanceof PartsNotSentError) {
+		return new NodeOperationError(ctx.getNode(), error.reason as Error);
+	}
+	return error;
 }
 
 /** The error that stops the node when a send failed for good: what got in, and how to finish. */
@@ -229,15 +167,7 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		});
 	}
 
-	const final = results.map((result, index) =>
-		withWarnings(
-			result ?? {
-				status: 'notSent' as const,
-				message: 'Not sent: the import stopped before this item',
-			},
-			warnings[index],
-		),
-	);
+	const final = finalResults(results, warnings);
 	const summary = summarize(final, transport.stats);
 	if (fatal && !continueOnFail) throw stoppedError(this, fatal, final, summary);
 	if (summary.retries > 0 || summary.possiblyDuplicated > 0) {

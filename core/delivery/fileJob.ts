@@ -1,18 +1,24 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import { NodeOperationError } from 'n8n-workflow';
+// A file imported by a job platform (Userpilot), as plain outcomes: the file's rows checked, cut
+// into parts under the size limit and sent as jobs through job.ts. The node reads the parameters
+// and turns the outcome into its output item or error.
+import type { IDataObject } from 'n8n-workflow';
 import { Readable } from 'node:stream';
 
-import { sendParts, type JobPart, type PartOutcome } from '../../../core/delivery/job';
-import { multipartFile } from '../../../core/delivery/multipart';
-import { uploadToken } from '../../../core/delivery/uploadName';
-import type { AsIsCheck, ImportJob } from '../../../core/platform';
-import type { FileSettings, RejectedRow } from '../../../core/rows/fileRows';
-import { prepareRows } from '../../../core/rows/fileRows';
-import type { BinarySource, ReadResult } from '../../../core/rows/readers';
-import { readRows } from '../../../core/rows/readers';
-import { PlatformRequestError, type PlatformTransport } from '../../../core/transport';
-import type { SendSettings } from '../../shared/settings';
-import { LISTED_REJECTIONS } from './importRows';
+import type { AsIsCheck, ImportJob } from '../platform';
+import type { FileSettings, RejectedRow } from '../rows/fileRows';
+import { LISTED_REJECTIONS, prepareRows } from '../rows/fileRows';
+import type { BinarySource, ReadResult } from '../rows/readers';
+import { readRows } from '../rows/readers';
+import { PlatformRequestError, type PlatformTransport } from '../transport';
+import {
+	PartsNotSentError,
+	sendParts,
+	type JobPart,
+	type PartOutcome,
+	type UploadToken,
+} from './job';
+import { multipartFile } from './multipart';
+import type { SendSettings } from './sendSettings';
 
 export interface UploadOutcome {
 	summary: IDataObject;
@@ -158,19 +164,11 @@ type PartPlan =
 	| { parts: FilePart[]; headerEnd: number; rows?: number; stop?: undefined }
 	| { stop: UploadOutcome };
 
-interface UploadChoices {
-	validateFirst: boolean;
-	normalized: boolean;
-	/** Bytes a part may take; a file is cut only when `split`. */
-	partLimit: number;
-	split: boolean;
-}
-
 /** Checks the file (when asked, or when it must be read to cut it) and finds its parts. */
 async function planParts(
 	source: BinarySource,
 	file: FileSettings,
-	choices: UploadChoices,
+	choices: Pick<UploadChoices, 'validateFirst' | 'normalized' | 'partLimit' | 'split'>,
 	base: IDataObject,
 	displayName: string,
 	asIs?: AsIsCheck,
@@ -290,28 +288,38 @@ function gatherPart(sent: JobsSoFar, index: number, outcome: PartOutcome, parts:
 	sent.failed = { index, message };
 }
 
+/** How the file goes: read from the node's parameters. */
+export interface UploadChoices {
+	validateFirst: boolean;
+	/** The validated rows are sent as NDJSON, not the file as it is. */
+	normalized: boolean;
+	/** Bytes a part may take; a file is cut only when `split`. */
+	partLimit: number;
+	split: boolean;
+	/** Cancels the waits for the jobs. */
+	signal?: AbortSignal;
+	/** The token of the parts' names, asked for once the file is found fit to send. */
+	nameToken: () => UploadToken;
+}
+
 /**
- * A job platform: the file goes as it is, streamed from n8n's binary store into a multipart
- * upload (or as its validated rows in NDJSON). Over the part limit it is cut at row boundaries,
- * the CSV header repeated in each part, and the parts are imported one job after another.
+ * A job platform: the file goes as it is, streamed from its source into a multipart upload (or as
+ * its validated rows in NDJSON). Over the part limit it is cut at row boundaries, the CSV header
+ * repeated in each part, and the parts are imported one job after another.
  */
-export async function uploadFile(
-	this: IExecuteFunctions,
+export async function uploadFileAsJobs(
 	source: BinarySource,
 	file: FileSettings,
 	settings: SendSettings,
 	transport: PlatformTransport,
-	validateFirst: boolean,
-	normalized: boolean,
-	itemIndex: number,
+	choices: UploadChoices,
 ): Promise<UploadOutcome> {
 	const { options, platform } = settings;
+	const { normalized } = choices;
 	const delivery = platform.delivery;
 	if (delivery.mode !== 'job') throw new Error('uploadFile needs a job platform');
 	const started = Date.now();
-	const partLimit = Math.floor(Math.max(0.001, (options.partSizeMb as number) ?? 1000) * 1_000_000);
-	const split = (options.splitLargeFiles as boolean | undefined) ?? true;
-	const wait = delivery.readJobOptions(options, this.getExecutionCancelSignal());
+	const wait = delivery.readJobOptions(options, choices.signal);
 	const base: IDataObject = {
 		file: source.fileName,
 		format: file.format,
@@ -323,22 +331,14 @@ export async function uploadFile(
 	const asIs = normalized ? undefined : await delivery.openAsIsCheck?.(source, file);
 	const notAsIs = asIs?.refused(base);
 	if (notAsIs) return notAsIs;
-	const choices = { validateFirst, normalized, partLimit, split };
 	const plan = await planParts(source, file, choices, base, platform.displayName, asIs);
 	if (plan.stop) return plan.stop;
 	const { parts, rows } = plan;
 
-	const { token, deterministic } = uploadToken(
-		this,
-		itemIndex,
-		source.fileName,
-		source.size,
-		file.fromRow ?? 1,
-		normalized ? 'normalized' : 'asIs',
-		partLimit,
-	);
+	const { token, deterministic } = choices.nameToken();
 	const jobParts = parts.map((_, index) => jobPartOf(source, file, plan, index, token, normalized));
 	const sent: JobsSoFar = { jobs: [], foundUploaded: [], retries: 0 };
+	let notSent: PartsNotSentError | undefined;
 	try {
 		await sendParts(
 			transport,
@@ -348,8 +348,9 @@ export async function uploadFile(
 			(index, outcome) => gatherPart(sent, index, outcome, parts.length),
 		);
 	} catch (error) {
-		throw new NodeOperationError(this.getNode(), error as Error);
+		notSent = new PartsNotSentError(error);
 	}
+	if (notSent) throw notSent;
 	const { jobs, foundUploaded, retries, failed } = sent;
 	const found = foundUploaded.length > 0 ? { foundUploaded } : {};
 	if (failed) {

@@ -1,31 +1,28 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+// A file imported by a batch platform (Rimdian, Ayona), as plain outcomes: every row checked,
+// tallied and sent in batches through batch.ts, the rejected rows listed (and kept as a CSV
+// file when asked). The node reads the parameters and turns the outcome into its output item.
+import type { IDataObject } from 'n8n-workflow';
 
+import { csvLine } from '../rows/csvWriter';
+import { RowRanges } from '../rows/rowRanges';
+import {
+	LISTED_REJECTIONS,
+	prepareRowChunks,
+	type FileSettings,
+	type PreparedRow,
+	type RejectedRow,
+} from '../rows/fileRows';
+import { FileFormatError, type BinarySource, type FileRow, type ReadResult } from '../rows/readers';
+import type { ItemResult } from '../results';
+import type { PlatformTransport } from '../transport';
 import {
 	effectiveBatchSize,
 	sendBatches,
 	toBatchesFromChunks,
 	type PreparedItem,
-} from '../../../core/delivery/batch';
-import { csvLine } from '../../../core/rows/csvWriter';
-import { RowRanges } from '../../../core/rows/rowRanges';
-import {
-	prepareRowChunks,
-	type FileSettings,
-	type PreparedRow,
-	type RejectedRow,
-} from '../../../core/rows/fileRows';
-import {
-	FileFormatError,
-	type BinarySource,
-	type FileRow,
-	type ReadResult,
-} from '../../../core/rows/readers';
-import type { ItemResult } from '../../../core/results';
-import type { SendSettings } from '../../shared/settings';
-import type { PlatformTransport } from '../../../core/transport';
+} from './batch';
+import type { SendSettings } from './sendSettings';
 
-/** How many rejected rows are listed in the output item (all are in the rejected-rows file). */
-export const LISTED_REJECTIONS = 100;
 /** How many ranges of possibly duplicated rows are listed (a range is usually a batch). */
 export const LISTED_DUPLICATE_RANGES = 1000;
 
@@ -254,21 +251,29 @@ function sentSummary(
 	};
 }
 
+/** How the rows go: read from the node's parameters. */
+export interface RowImportChoices {
+	/** Every row is checked before any is sent; one invalid row and none is. */
+	stopOnInvalid: boolean;
+	/** Every rejected row is kept, as CSV. */
+	keepRejectedFile: boolean;
+	/** A batch that fails for good does not stop the others. */
+	continueOnFail: boolean;
+}
+
 /**
  * Rimdian and Ayona: the file is read as a stream, each row validated and serialized once,
  * and sent in batches with bounded concurrency. Workers pull rows only as fast as the platform
  * takes them, so memory holds the batches in flight, not the file.
  */
-export async function importRows(
-	this: IExecuteFunctions,
+export async function importFileRows(
 	source: BinarySource,
 	file: FileSettings,
 	settings: SendSettings,
 	transport: PlatformTransport,
-	stopOnInvalid: boolean,
-	keepRejectedFile: boolean,
-	continueOnFail: boolean,
+	choices: RowImportChoices,
 ): Promise<RowImportOutcome> {
+	const { stopOnInvalid, keepRejectedFile, continueOnFail } = choices;
 	if (settings.platform.delivery.mode !== 'batch')
 		throw new Error('importRows needs a batch platform');
 	const delivery = settings.platform.delivery;
@@ -336,12 +341,4 @@ export async function importRows(
 				? `No row of ${rowsRead} was accepted. First: ${rejections.listed[0]?.message}`
 				: undefined),
 	};
-}
-
-export function toOutputItem(
-	outcome: RowImportOutcome,
-	itemIndex: number,
-	binary?: INodeExecutionData['binary'],
-): INodeExecutionData {
-	return { json: outcome.summary, pairedItem: { item: itemIndex }, ...(binary ? { binary } : {}) };
 }
