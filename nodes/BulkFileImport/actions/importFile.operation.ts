@@ -19,7 +19,7 @@ import {
 	PlatformRequestError,
 	PlatformTransport,
 } from '../../../core/transport';
-import { withErrorOutputRouting } from '../../../core/results';
+import { withErrorOutputRouting } from '../../shared/output';
 
 /** The delimiter the user set; unset, a tab for .tsv files and a comma otherwise. */
 function delimiterOf(raw: unknown, fileName: string): string {

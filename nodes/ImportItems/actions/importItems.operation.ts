@@ -13,7 +13,8 @@ import { PartsNotSentError } from '../../../core/delivery/job';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
 import type { ItemResult } from '../../../core/results';
-import { summarize, withErrorOutputRouting } from '../../../core/results';
+import { summarize } from '../../../core/results';
+import { withErrorOutputRouting } from '../../shared/output';
 import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
