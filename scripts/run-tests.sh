@@ -37,7 +37,7 @@ step() { # lane, name, command...
 # A lane stops at its first failing step (later steps would fail for the same reason).
 lane_n8n1() {
   step n8n1 "e2e suites (n8n 1.x)" npm run -s test:e2e &&
-    step n8n1 "queue mode (n8n 1.x)" npm run -s test:queue &&
+    step n8n1 "queue mode, worker kills (n8n 1.x)" npm run -s test:queue:n8n1 &&
     step n8n1 "browser (n8n 1.x)" npm run -s test:browser &&
     step n8n1 "pack install (n8n 1.x)" npm run -s test:pack
 }
@@ -57,6 +57,7 @@ lane_n8n2() {
     pid=$!
   fi
   { E2E_FILES="${others[*]}" step n8n2 "e2e, the other suites (n8n 2.x)" npm run -s test:e2e:n8n2 &&
+    step n8n2 "queue mode, PostgreSQL (n8n 2.x)" npm run -s test:queue &&
     step n8n2 "browser (n8n 2.x)" npm run -s test:browser:n8n2 &&
     if [ -n "${LOAD:-}" ]; then step n8n2 "load suites (test:load)" npm run -s test:load:run; fi; } || status=$?
   if [ -n "${pid:-}" ]; then wait "$pid" || status=$?; fi
@@ -93,7 +94,7 @@ checks() {
 
 status=0
 # apt-get takes a lock: the Debian packages come before anything runs side by side.
-step checks "debian packages (redis-server, chromium)" bash scripts/ensure-debian-packages.sh redis-server chromium || status=$?
+step checks "debian packages (redis-server, postgresql, chromium)" bash scripts/ensure-debian-packages.sh redis-server postgresql chromium || status=$?
 if [ "$status" -ne 0 ]; then
   print_timings
   exit "$status"

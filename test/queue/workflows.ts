@@ -51,26 +51,32 @@ function code(name: string, jsCode: string, x: number): Node {
 }
 
 /**
- * POST {users: [...]} → Split Out (one item per user) → Import Items (Rimdian users) → Summary
- * {executionId, items, accepted}. The items come in the request (no Code node: n8n's Code sandbox
- * would cost more CPU than the import itself), so a re-run with the same body sends byte-identical items.
+ * POST {users: [...]} (Rimdian) or {entries: [...]} (Ayona) → Split Out (one item per record) →
+ * Import Items → Summary {executionId, items, accepted}. The items come in the request (no Code
+ * node: n8n's Code sandbox would cost more CPU than the import itself), so a re-run with the same
+ * body sends byte-identical items; `?startAtItem=` sets the node's "Start at Item".
  */
-export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number): Workflow {
-	return chain(id, `Queue: import users (${path})`, [
+export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number, platform: 'rimdian' | 'ayona' = 'rimdian'): Workflow {
+	const startAtItem = "={{ Number($('Webhook').first().json.query.startAtItem || 1) }}";
+	const platformParameters =
+		platform === 'rimdian'
+			? { platform, rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem } }
+			: { platform, sourceId: 'sandbox-source', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem, timezone: 'UTC' } };
+	return chain(id, `Queue: import ${platform === 'rimdian' ? 'users' : 'entries'} (${path})`, [
 		webhook(path),
 		{
-			name: 'Split Out Users',
+			name: 'Split Out Records',
 			type: 'n8n-nodes-base.splitOut',
 			typeVersion: 1,
 			position: [220, 0],
-			parameters: { fieldToSplitOut: 'body.users', include: 'noOtherFields', options: {} },
+			parameters: { fieldToSplitOut: platform === 'rimdian' ? 'body.users' : 'body.entries', include: 'noOtherFields', options: {} },
 		},
 		{
 			name: 'Import Items',
 			type: `${PACKAGE_NAME}.importItems`,
 			typeVersion: 1,
 			position: [440, 0],
-			parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency } },
+			parameters: platformParameters,
 			credentials: { dataImportApi: { id: credentialId, name: credentialId } },
 		},
 		{
@@ -92,6 +98,15 @@ export function importUsersWorkflow(id: string, path: string, credentialId: stri
 			},
 		} as Node,
 	]);
+}
+
+/** Ayona entries `<prefix>-<n>` (the content names the entry: Ayona has no key of its own). */
+export function entries(prefix: string, count: number): Array<Record<string, unknown>> {
+	const start = Date.UTC(2024, 0, 1);
+	return Array.from({ length: count }, (_, index) => {
+		const i = index + 1;
+		return { date: new Date(start + i * 60000).toISOString(), name: `Customer ${i}`, content: `${prefix}-${String(i).padStart(6, '0')}` };
+	});
 }
 
 /** The users a request carries: `<prefix>-<n>`, the same every time for the same prefix. */
@@ -149,10 +164,10 @@ export function uploadFileWorkflow(id: string, path: string, credentialId: strin
 }
 
 /**
- * Job Status Trigger on Userpilot (every 5 s: a cron listing seconds, which n8n accepts) → each
+ * Job Status Trigger on Userpilot (every 5 s: a cron listing seconds, which n8n 1.x accepts; every minute on n8n 2.x) → each
  * emission POSTed to `evidenceUrl`, with the id of the execution that carried it.
  */
-export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl: string): Workflow {
+export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl: string, everyMinute = false): Workflow {
 	const workflow = chain(id, 'Queue: Userpilot job status', [
 		{
 			name: 'Job Status Trigger',
@@ -160,7 +175,8 @@ export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl:
 			typeVersion: 1,
 			position: [0, 0],
 			parameters: {
-				pollTimes: { item: [{ mode: 'custom', cronExpression: '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *' }] },
+				// n8n 2.x polls at most once a minute (as test/e2e/jobStatusTrigger.test.ts finds).
+				pollTimes: { item: [everyMinute ? { mode: 'everyMinute' } : { mode: 'custom', cronExpression: '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *' }] },
 				platform: 'userpilot',
 				events: ['completed', 'failed'],
 				jobsToWatch: 'all',
