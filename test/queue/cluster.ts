@@ -78,6 +78,22 @@ async function redisCommand(port: number, args: string[], timeoutMs = 2000): Pro
 	});
 }
 
+/** Stops a server: `signal`, SIGKILL after `graceMs`; then removes its folder. */
+function stopper(child: ChildProcess, signal: NodeJS.Signals, graceMs: number, dir: string): () => Promise<void> {
+	const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+	return async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill(signal);
+			const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+			if (!done) {
+				child.kill('SIGKILL');
+				await exited;
+			}
+		}
+		await fsp.rm(dir, { recursive: true, force: true });
+	};
+}
+
 /**
  * A Redis server on 127.0.0.1 and a free port, persisting nothing (`--save ''`, no AOF), in a
  * temporary folder; stopped (SIGTERM, then SIGKILL) by `stop()`.
@@ -101,18 +117,7 @@ export async function startRedis(): Promise<RedisServer> {
 	child.stderr?.setEncoding('utf8');
 	child.stdout?.on('data', (chunk: string) => (output += chunk));
 	child.stderr?.on('data', (chunk: string) => (output += chunk));
-	const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null) {
-			child.kill('SIGTERM');
-			const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-			if (!done) {
-				child.kill('SIGKILL');
-				await exited;
-			}
-		}
-		await fsp.rm(dir, { recursive: true, force: true });
-	};
+	const stop = stopper(child, 'SIGTERM', 5000, dir);
 	try {
 		await waitFor(
 			'redis-server to answer PING',
@@ -443,18 +448,8 @@ export async function startPostgres(): Promise<PostgresServer> {
 		stream?.setEncoding('utf8');
 		stream?.on('data', (chunk: string) => (output += chunk));
 	}
-	const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-	const stop = async () => {
-		if (child.exitCode === null && child.signalCode === null) {
-			child.kill('SIGINT'); // "fast" shutdown: clients are disconnected, no waiting for them
-			const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-			if (!done) {
-				child.kill('SIGKILL');
-				await exited;
-			}
-		}
-		await fsp.rm(dir, { recursive: true, force: true });
-	};
+	// SIGINT: PostgreSQL's "fast" shutdown (clients are disconnected, not waited for).
+	const stop = stopper(child, 'SIGINT', 10_000, dir);
 	try {
 		await waitFor(
 			'PostgreSQL to accept connections',

@@ -309,8 +309,12 @@ before(async () => {
 		assert.equal(activated.exitCode, 0, activated.stdout + activated.stderr);
 	}
 	// The main and the first worker start together (both only read the migrated database).
+	const logFrom = n8n.logs().length;
 	const [started] = await Promise.all([n8n.start({ env: { N8N_EVENTBUS_LOGWRITER_LOGBASENAME: 'n8nEventLog-main' } }), addWorker()]);
 	main = started;
+	// Seen once on n8n 2.x under load: the first webhook call answered 404 "not registered" just
+	// after the main was up. Every workflow's activation line first.
+	await waitFor('the main to activate every workflow', () => ids.every((id) => n8n.logs().slice(logFrom).includes(`(ID: ${id})`)), 60_000, () => n8n.logs().slice(logFrom).slice(-4000));
 	rest = await restClient(main.baseUrl);
 });
 
@@ -456,6 +460,19 @@ test('Job Status Trigger: with the main and two workers running, both transition
 	for (const worker of allWorkers) assert.doesNotMatch(worker.output(), /Job Status Trigger/);
 });
 
+/** Running workers that logged starting the execution (any execution, if no id) from `after` on. */
+function startedOn(executionId: string | undefined, after: number): N8nProcess[] {
+	const pattern = executionId ? new RegExp(`Worker started execution ${executionId} `) : /Worker started execution /;
+	return workers.filter((w) => pattern.test(w.outputSince(after)));
+}
+
+/** The worker that started an execution from `since` on, and that execution's id. */
+async function firstStarted(since: number): Promise<{ worker: N8nProcess; executionId: string }> {
+	await waitFor('an execution to start', () => startedOn(undefined, since).length > 0, 60_000, dumpWorkers);
+	const [worker] = startedOn(undefined, since);
+	return { worker, executionId: (worker.outputSince(since).match(/Worker started execution (\S+) /) as RegExpMatchArray)[1] };
+}
+
 interface TwiceKilled {
 	executionId: string;
 	second: N8nProcess;
@@ -480,15 +497,10 @@ async function killTwice(start: () => Promise<{ status: number; text: string }>,
 	await sandbox.reset();
 	sandbox.configure({ faults: { latencyMs: KILL_LATENCY_MS } });
 	const since = Date.now();
-	/** Running workers that logged starting the execution (any execution, if no id) from `after` on. */
-	const startedOn = (executionId: string | undefined, after: number) =>
-		workers.filter((w) => (executionId ? new RegExp(`Worker started execution ${executionId} `) : /Worker started execution /).test(w.outputSince(after)));
 	const pending = start();
 
 	// 1. The worker that took it dies once a fifth of the items are in.
-	await waitFor('the import to start', () => startedOn(undefined, since).length > 0, 60_000);
-	const [first] = startedOn(undefined, since);
-	const executionId = (first.outputSince(since).match(/Worker started execution (\S+) /) as RegExpMatchArray)[1];
+	const { worker: first, executionId } = await firstStarted(since);
 	await waitFor('a fifth of the items', () => sandbox.stats().rimdian.itemsStored >= total / 5, 120_000);
 	assert.deepEqual(
 		startedOn(executionId, since).map((w) => w.name),
@@ -603,12 +615,9 @@ test('Bulk File Import to Userpilot, its worker killed while the job runs: n8n\'
 	const file = path.join(tmp, 'events-rerun.csv');
 	const rows = await writeBigCsv(file, 1);
 	const since = Date.now();
-	const startedOn = (executionId: string | undefined, after: number) =>
-		workers.filter((w) => (executionId ? new RegExp(`Worker started execution ${executionId} `) : /Worker started execution /).test(w.outputSince(after)));
 	const pending = postFile<Record<string, unknown>>('queue-upload-file', file, 'events-rerun.csv');
 	await waitFor('the upload to land', () => sandbox.stats().userpilot.uploads === 1, 60_000);
-	const [first] = startedOn(undefined, since);
-	const executionId = (first.outputSince(since).match(/Worker started execution (\S+) /) as RegExpMatchArray)[1];
+	const { worker: first, executionId } = await firstStarted(since);
 	first.kill('SIGKILL');
 	await first.exited;
 	const killedAt = Date.now();
@@ -666,12 +675,8 @@ interface KilledOnce {
 async function killOnce(start: () => Promise<{ status: number; text: string }>, killWhen: () => boolean, stored: () => number): Promise<KilledOnce> {
 	await twoWorkers();
 	const since = Date.now();
-	const startedOn = (executionId: string | undefined, after: number) =>
-		workers.filter((w) => (executionId ? new RegExp(`Worker started execution ${executionId} `) : /Worker started execution /).test(w.outputSince(after)));
 	const pending = start();
-	await waitFor('the execution to start', () => startedOn(undefined, since).length > 0, 60_000);
-	const [killed] = startedOn(undefined, since);
-	const executionId = (killed.outputSince(since).match(/Worker started execution (\S+) /) as RegExpMatchArray)[1];
+	const { worker: killed, executionId } = await firstStarted(since);
 	await waitFor('the moment to kill', killWhen, 120_000, dumpWorkers);
 	debug(`killing ${killed.name}, which runs execution ${executionId}; platform holds ${stored()}`);
 	killed.kill('SIGKILL');
