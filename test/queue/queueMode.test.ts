@@ -312,9 +312,21 @@ before(async () => {
 	const logFrom = n8n.logs().length;
 	const [started] = await Promise.all([n8n.start({ env: { N8N_EVENTBUS_LOGWRITER_LOGBASENAME: 'n8nEventLog-main' } }), addWorker()]);
 	main = started;
-	// Seen once on n8n 2.x under load: the first webhook call answered 404 "not registered" just
-	// after the main was up. Every workflow's activation line first.
-	await waitFor('the main to activate every workflow', () => ids.every((id) => n8n.logs().slice(logFrom).includes(`(ID: ${id})`)), 60_000, () => n8n.logs().slice(logFrom).slice(-4000));
+	// Seen on n8n 2.x under load: the first webhook call answered 404 "not registered" just after
+	// the main was up. A GET to a registered POST webhook answers "not registered for GET
+	// requests" (and runs nothing): wait for that on every path.
+	const paths = Object.values(workflows).map((wf) => String(wf.nodes[0].parameters.path));
+	let lastAnswer = '';
+	await waitFor(
+		'the main to register every webhook',
+		async () => {
+			const answers = await Promise.all(paths.map(async (p) => await (await fetch(main.webhookUrl(p))).text()));
+			lastAnswer = answers.join('\n');
+			return answers.every((text) => text.includes('not registered for GET requests'));
+		},
+		60_000,
+		() => `${lastAnswer}\n${n8n.logs().slice(logFrom).slice(-3000)}`,
+	);
 	rest = await restClient(main.baseUrl);
 });
 
