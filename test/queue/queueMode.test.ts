@@ -60,7 +60,7 @@ import {
 	type RestClient,
 	unflatten,
 } from './cluster';
-import { entries, importUsersWorkflow, jobStatusWorkflow, uploadFileWorkflow, users } from './workflows';
+import { entries, events, importUsersWorkflow, jobStatusWorkflow, uploadFileWorkflow, users } from './workflows';
 
 const numberFromEnv = (name: string, fallback: number) => {
 	const value = Number(process.env[name]);
@@ -107,6 +107,8 @@ const workflows = {
 	users: importUsersWorkflow('queueImportUsers', 'queue-import-users', 'sandboxRimdian', 4),
 	kill: importUsersWorkflow('queueKillImport', 'queue-kill-import', 'sandboxRimdian', 1),
 	killAyona: importUsersWorkflow('queueKillAyona', 'queue-kill-ayona', 'sandboxAyona', 1, 'ayona'),
+	ayona: importUsersWorkflow('queueImportAyona', 'queue-import-ayona', 'sandboxAyona', 4, 'ayona'),
+	userpilot: importUsersWorkflow('queueImportUserpilot', 'queue-import-userpilot', 'sandboxUserpilot', 4, 'userpilot'),
 	upload: uploadFileWorkflow('queueUploadFile', 'queue-upload-file', 'sandboxUserpilot', 'userpilot'),
 	resume: uploadFileWorkflow('queueResumeFile', 'queue-resume-file', 'sandboxRimdian', 'rimdian'),
 };
@@ -412,6 +414,30 @@ test('two workers: the same load is shared between them, every item arrives once
 			` => two workers on 4+ cores: about ${Math.min(bound(perProcess('main')), 2 * bound(workerCpu), postgres ? bound(perProcess('postgres')) : Infinity)} items/s`,
 	);
 	print(`  two workers, ${await meanTimes(answers)}`);
+});
+
+test('two workers: Import Items into Userpilot and Ayona too, executions spread over both, every record arrives once', only('all'), async () => {
+	await twoWorkers();
+	await sandbox.reset();
+	const perRequest = 1000;
+	const requests = 4;
+	const calls = [
+		...Array.from({ length: requests }, (_, i) => postJson<ImportAnswer>('queue-import-userpilot', { events: events(`up-${i}`, perRequest) })),
+		...Array.from({ length: requests }, (_, i) => postJson<ImportAnswer>('queue-import-ayona', { entries: entries(`ay-${i}`, perRequest) })),
+	];
+	const results = await Promise.all(calls);
+	for (const result of results) assert.equal(result.status, 200, result.text);
+	for (const result of results) assert.equal(result.body.items, perRequest, result.text);
+	const stats = sandbox.stats();
+	assert.equal(stats.userpilot.uploads, requests, 'one Userpilot upload per execution');
+	assert.equal(stats.userpilot.rowsImported, requests * perRequest, 'every event imported');
+	assert.equal(stats.ayona.entriesStored, requests * perRequest, 'every entry stored');
+	const contents = (await sandboxGet<{ entries: Array<{ content: string }> }>(sandbox, `/__sandbox/records/ayona?limit=${2 * requests * perRequest}`)).entries.map((e) => e.content);
+	assert.equal(new Set(contents).size, contents.length, 'no Ayona entry twice');
+	const ranOn = results.map((r) => workersOf(r.body.executionId));
+	for (const names of ranOn) assert.equal(names.length, 1, 'each execution ran on exactly one worker');
+	assert.deepEqual([...new Set(ranOn.flat())].sort(), workers.map((w) => w.name).sort(), `executions by worker: ${JSON.stringify(ranOn)}`);
+	print(`Userpilot and Ayona: ${requests} x ${perRequest} each, executions on ${JSON.stringify(ranOn.map((names) => names[0]))}; ${stats.userpilot.uploads} uploads, ${stats.userpilot.rowsImported} events, ${stats.ayona.entriesStored} entries`);
 });
 
 test(`a ${BIG_FILE_MB} MB file uploaded through the main is streamed to Userpilot by a worker, while Import Items runs on the other`, only('all'), async () => {

@@ -51,25 +51,27 @@ function code(name: string, jsCode: string, x: number): Node {
 }
 
 /**
- * POST {users: [...]} (Rimdian) or {entries: [...]} (Ayona) → Split Out (one item per record) →
+ * POST {users: [...]} (Rimdian), {entries: [...]} (Ayona) or {events: [...]} (Userpilot) → Split Out (one item per record) →
  * Import Items → Summary {executionId, items, accepted}. The items come in the request (no Code
  * node: n8n's Code sandbox would cost more CPU than the import itself), so a re-run with the same
  * body sends byte-identical items; `?startAtItem=` sets the node's "Start at Item".
  */
-export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number, platform: 'rimdian' | 'ayona' = 'rimdian'): Workflow {
+export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number, platform: 'rimdian' | 'ayona' | 'userpilot' = 'rimdian'): Workflow {
 	const startAtItem = "={{ Number($('Webhook').first().json.query.startAtItem || 1) }}";
-	const platformParameters =
-		platform === 'rimdian'
-			? { platform, rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem } }
-			: { platform, sourceId: 'sandbox-source', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem, timezone: 'UTC' } };
-	return chain(id, `Queue: import ${platform === 'rimdian' ? 'users' : 'entries'} (${path})`, [
+	const platformParameters = {
+		rimdian: { platform, rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem } },
+		ayona: { platform, sourceId: 'sandbox-source', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem, timezone: 'UTC' } },
+		userpilot: { platform, defaultSource: 'backend-http-import', dataMode: 'autoMap', onInvalid: 'stop', options: { waitForCompletion: true, pollIntervalSeconds: 0.5, startAtItem } },
+	}[platform];
+	const records = { rimdian: 'users', ayona: 'entries', userpilot: 'events' }[platform];
+	return chain(id, `Queue: import ${records} (${path})`, [
 		webhook(path),
 		{
 			name: 'Split Out Records',
 			type: 'n8n-nodes-base.splitOut',
 			typeVersion: 1,
 			position: [220, 0],
-			parameters: { fieldToSplitOut: platform === 'rimdian' ? 'body.users' : 'body.entries', include: 'noOtherFields', options: {} },
+			parameters: { fieldToSplitOut: `body.${records}`, include: 'noOtherFields', options: {} },
 		},
 		{
 			name: 'Import Items',
@@ -106,6 +108,14 @@ export function entries(prefix: string, count: number): Array<Record<string, unk
 	return Array.from({ length: count }, (_, index) => {
 		const i = index + 1;
 		return { date: new Date(start + i * 60000).toISOString(), name: `Customer ${i}`, content: `${prefix}-${String(i).padStart(6, '0')}` };
+	});
+}
+
+/** Userpilot track events of users `<prefix>-<n>`. */
+export function events(prefix: string, count: number): Array<Record<string, unknown>> {
+	return Array.from({ length: count }, (_, index) => {
+		const i = index + 1;
+		return { event_type: 'track', event_name: 'imported_event', source: 'backend-http', user_id: `${prefix}-${String(i).padStart(6, '0')}`, inserted_at: `2024-05-01 10:00:00.${String(i).padStart(6, '0')}` };
 	});
 }
 
