@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages some tests need are installed (only those missing):
 #   redis-server  the queue-mode test (test/queue) starts its own server on 127.0.0.1
+#   postgresql    the queue-mode test on n8n 2.x runs its own cluster (initdb in a temporary folder,
+#                 /usr/lib/postgresql/<version>/bin, as the `postgres` user the package creates)
 #   chromium      the browser test (test/browser) drives it with playwright-core
 # Usage: bash scripts/ensure-debian-packages.sh <package>...   As root (CI, these machines) it runs
 # apt-get; otherwise `sudo -n`, else it says what to run.

@@ -4,7 +4,8 @@
 # The suites spend most of their time waiting (n8n starting, the 2.x schedules' once-a-minute
 # polls, installs on the network), so the n8n 1.x suites and the n8n 2.x lane (its install, then
 # its suites) run at once; within the 2.x lane, the two suites that wait on minute-long polls
-# (the Job Status Trigger's and the active templates') run beside the others. Each lane's lines
+# (the Job Status Trigger's and the active templates') run beside the others. The n8n 1.x lane,
+# which ends first, also runs the n8n 2.x queue-mode suite (PostgreSQL). Each lane's lines
 # are prefixed with its name, and each step's time is printed at the end. A failing step fails
 # the run after every lane has ended.
 #   SERIAL=1 npm test   runs everything one step after the other (a quiet timing of each step).
@@ -14,9 +15,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 timings="$(mktemp)"
-checks_done="$(mktemp)" # the checks' exit status, once they have ended
-output="$(mktemp)"      # every line of every step, for the closing count of tests
-trap 'rm -f "$timings" "$checks_done" "$output"' EXIT
+checks_done="$(mktemp)"    # the checks' exit status, once they have ended
+n8n2_installed="$(mktemp)" # the n8n 2.x install's exit status, once it has ended
+output="$(mktemp)"         # every line of every step, for the closing count of tests
+trap 'rm -f "$timings" "$checks_done" "$n8n2_installed" "$output"' EXIT
 
 # Runs one step, prints its outcome and appends "lane<TAB>name<TAB>seconds<TAB>status" to $timings.
 step() { # lane, name, command...
@@ -35,15 +37,28 @@ step() { # lane, name, command...
 }
 
 # A lane stops at its first failing step (later steps would fail for the same reason).
+# The queue-mode suite of n8n 2.x (PostgreSQL) runs in this lane, which ends minutes before the
+# n8n 2.x lane: there it adds nothing to the total. It waits for the n8n 2.x install (long done by
+# then; with SERIAL=1 the suite installs n8n 2.x itself).
 lane_n8n1() {
   step n8n1 "e2e suites (n8n 1.x)" npm run -s test:e2e &&
-    step n8n1 "queue mode (n8n 1.x)" npm run -s test:queue &&
+    step n8n1 "queue mode, worker kills (n8n 1.x)" npm run -s test:queue:n8n1 &&
+    wait_for_n8n2_install &&
+    step n8n1 "queue mode, PostgreSQL (n8n 2.x)" npm run -s test:queue &&
     step n8n1 "browser (n8n 1.x)" npm run -s test:browser &&
     step n8n1 "pack install (n8n 1.x)" npm run -s test:pack
 }
+wait_for_n8n2_install() {
+  [ -n "${SERIAL:-}" ] && return 0
+  while [ ! -s "$n8n2_installed" ]; do sleep 1; done
+  [ "$(cat "$n8n2_installed")" = 0 ]
+}
 # Its install starts with the checks; its suites wait for them (they need the build).
 lane_n8n2() {
-  step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh || return
+  local installed=0
+  step n8n2 "install n8n 2.x and Node 24" bash scripts/install-n8n2.sh || installed=$?
+  echo "$installed" >"$n8n2_installed"
+  [ "$installed" = 0 ] || return "$installed"
   while [ ! -s "$checks_done" ]; do sleep 1; done
   [ "$(cat "$checks_done")" = 0 ] || return 1
   local polls=(test/e2e/jobStatusTrigger.test.ts test/e2e/examples.test.ts) others=() file status=0 pid
@@ -93,7 +108,7 @@ checks() {
 
 status=0
 # apt-get takes a lock: the Debian packages come before anything runs side by side.
-step checks "debian packages (redis-server, chromium)" bash scripts/ensure-debian-packages.sh redis-server chromium || status=$?
+step checks "debian packages (redis-server, postgresql, chromium)" bash scripts/ensure-debian-packages.sh redis-server postgresql chromium || status=$?
 if [ "$status" -ne 0 ]; then
   print_timings
   exit "$status"

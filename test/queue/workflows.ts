@@ -51,26 +51,34 @@ function code(name: string, jsCode: string, x: number): Node {
 }
 
 /**
- * POST {users: [...]} → Split Out (one item per user) → Import Items (Rimdian users) → Summary
- * {executionId, items, accepted}. The items come in the request (no Code node: n8n's Code sandbox
- * would cost more CPU than the import itself), so a re-run with the same body sends byte-identical items.
+ * POST {users: [...]} (Rimdian), {entries: [...]} (Ayona) or {events: [...]} (Userpilot) → Split Out (one item per record) →
+ * Import Items → Summary {executionId, items, accepted}. The items come in the request (no Code
+ * node: n8n's Code sandbox would cost more CPU than the import itself), so a re-run with the same
+ * body sends byte-identical items; `?startAtItem=` sets the node's "Start at Item".
  */
-export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number): Workflow {
-	return chain(id, `Queue: import users (${path})`, [
+export function importUsersWorkflow(id: string, path: string, credentialId: string, concurrency: number, platform: 'rimdian' | 'ayona' | 'userpilot' = 'rimdian'): Workflow {
+	const startAtItem = "={{ Number($('Webhook').first().json.query.startAtItem || 1) }}";
+	const platformParameters = {
+		rimdian: { platform, rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem } },
+		ayona: { platform, sourceId: 'sandbox-source', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency, startAtItem, timezone: 'UTC' } },
+		userpilot: { platform, defaultSource: 'backend-http-import', dataMode: 'autoMap', onInvalid: 'stop', options: { waitForCompletion: true, pollIntervalSeconds: 0.5, startAtItem } },
+	}[platform];
+	const records = { rimdian: 'users', ayona: 'entries', userpilot: 'events' }[platform];
+	return chain(id, `Queue: import ${records} (${path})`, [
 		webhook(path),
 		{
-			name: 'Split Out Users',
+			name: 'Split Out Records',
 			type: 'n8n-nodes-base.splitOut',
 			typeVersion: 1,
 			position: [220, 0],
-			parameters: { fieldToSplitOut: 'body.users', include: 'noOtherFields', options: {} },
+			parameters: { fieldToSplitOut: `body.${records}`, include: 'noOtherFields', options: {} },
 		},
 		{
 			name: 'Import Items',
 			type: `${PACKAGE_NAME}.importItems`,
 			typeVersion: 1,
 			position: [440, 0],
-			parameters: { platform: 'rimdian', rimdianKind: 'user', dataMode: 'autoMap', onInvalid: 'stop', options: { concurrency } },
+			parameters: platformParameters,
 			credentials: { dataImportApi: { id: credentialId, name: credentialId } },
 		},
 		{
@@ -92,6 +100,23 @@ export function importUsersWorkflow(id: string, path: string, credentialId: stri
 			},
 		} as Node,
 	]);
+}
+
+/** Ayona entries `<prefix>-<n>` (the content names the entry: Ayona has no key of its own). */
+export function entries(prefix: string, count: number): Array<Record<string, unknown>> {
+	const start = Date.UTC(2024, 0, 1);
+	return Array.from({ length: count }, (_, index) => {
+		const i = index + 1;
+		return { date: new Date(start + i * 60000).toISOString(), name: `Customer ${i}`, content: `${prefix}-${String(i).padStart(6, '0')}` };
+	});
+}
+
+/** Userpilot track events of users `<prefix>-<n>`. */
+export function events(prefix: string, count: number): Array<Record<string, unknown>> {
+	return Array.from({ length: count }, (_, index) => {
+		const i = index + 1;
+		return { event_type: 'track', event_name: 'imported_event', source: 'backend-http', user_id: `${prefix}-${String(i).padStart(6, '0')}`, inserted_at: `2024-05-01 10:00:00.${String(i).padStart(6, '0')}` };
+	});
 }
 
 /** The users a request carries: `<prefix>-<n>`, the same every time for the same prefix. */
@@ -149,10 +174,10 @@ export function uploadFileWorkflow(id: string, path: string, credentialId: strin
 }
 
 /**
- * Job Status Trigger on Userpilot (every 5 s: a cron listing seconds, which n8n accepts) → each
+ * Job Status Trigger on Userpilot (every 5 s: a cron listing seconds, which n8n 1.x accepts; every minute on n8n 2.x) → each
  * emission POSTed to `evidenceUrl`, with the id of the execution that carried it.
  */
-export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl: string): Workflow {
+export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl: string, everyMinute = false): Workflow {
 	const workflow = chain(id, 'Queue: Userpilot job status', [
 		{
 			name: 'Job Status Trigger',
@@ -160,7 +185,8 @@ export function jobStatusWorkflow(id: string, credentialId: string, evidenceUrl:
 			typeVersion: 1,
 			position: [0, 0],
 			parameters: {
-				pollTimes: { item: [{ mode: 'custom', cronExpression: '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *' }] },
+				// n8n 2.x polls at most once a minute (as test/e2e/jobStatusTrigger.test.ts finds).
+				pollTimes: { item: [everyMinute ? { mode: 'everyMinute' } : { mode: 'custom', cronExpression: '0,5,10,15,20,25,30,35,40,45,50,55 * * * * *' }] },
 				platform: 'userpilot',
 				events: ['completed', 'failed'],
 				jobsToWatch: 'all',
