@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { pacerFor, type RequestPacer } from './pacer';
 import type { Endpoints, Platform } from './platform';
 
 export const CREDENTIAL_TYPE = 'dataImportApi';
@@ -23,6 +24,11 @@ export interface RetryPolicy {
 	maxDelayMs: number;
 	/** Per attempt. */
 	timeoutMs: number;
+	/**
+	 * Attempts started per minute at most, retries included, spaced evenly; 0 or absent: no
+	 * limit. Comes on top of the 429 handling, for platforms whose limit is known in advance.
+	 */
+	maxRequestsPerMinute?: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -180,6 +186,8 @@ export class PlatformTransport {
 
 	private readonly logger?: Logger;
 
+	private readonly pacer?: RequestPacer;
+
 	/**
 	 * The credential read once per execution and handed to n8n's helper with every request:
 	 * without it n8n reloads and decrypts the credential from its database for each request
@@ -201,6 +209,7 @@ export class PlatformTransport {
 				? ctx.getExecutionCancelSignal()
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
+		this.pacer = pacerFor(policy.maxRequestsPerMinute, { now: Date.now, pause });
 		const ref = (
 			context as {
 				getNode?: () => { credentials?: Record<string, { id: string | null; name: string }> };
@@ -335,6 +344,8 @@ export class PlatformTransport {
 	 * NodeApiError, which keeps the status but drops the headers.
 	 */
 	private async send(attempt: IHttpRequestOptions, throwOnError: boolean): Promise<RawResponse> {
+		// Every attempt goes through here (a retry, the re-send after a 401), so each takes a slot.
+		await this.pacer?.take(this.signal);
 		const response = (await this.context.helpers.httpRequestWithAuthentication.call(
 			this.context,
 			CREDENTIAL_TYPE,

@@ -52,6 +52,15 @@ export const sendOptionProperties: INodeProperties[] = [
 			'Requests in flight at once (Rimdian and Ayona). More is faster until the platform or the network is the limit; lower it if the platform answers 429.',
 	},
 	{
+		displayName: 'Max Requests per Minute',
+		name: 'maxRequestsPerMinute',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			"Requests started per minute at most, retries included, spread evenly; 0 means no limit. Set it to the platform's rate limit to stay under it rather than be answered 429.",
+	},
+	{
 		displayName: 'Max Retries',
 		name: 'maxRetries',
 		type: 'number',

@@ -40,6 +40,7 @@ export async function readSendSettings(ctx: IExecuteFunctions): Promise<SendSett
 			timeoutMs:
 				Math.max(1, (options.timeoutSeconds as number) ?? DEFAULT_RETRY_POLICY.timeoutMs / 1000) *
 				1000,
+			maxRequestsPerMinute: Math.max(0, (options.maxRequestsPerMinute as number) ?? 0),
 		},
 		options,
 	};

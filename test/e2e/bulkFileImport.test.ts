@@ -57,6 +57,21 @@ function usersCsv(rows: number, bad: Set<number>): string {
 	return text;
 }
 
+/** Two good users and one with a bad date whose email is a spreadsheet formula. */
+const FORMULA_ROW_CSV =
+	'external_id,is_authenticated,created_at,email\n' +
+	'f-1,true,2024-02-01T08:00:00Z,f1@example.com\n' +
+	'f-2,true,31/12/2023,"=HYPERLINK(""http://evil.test"",""open"")"\n' +
+	'f-3,false,2024-02-03T08:00:00Z,f3@example.com\n';
+
+/** The bytes of a binary that n8n (binary data mode filesystem) stored under its user folder. */
+function storedBinary(binary: Record<string, unknown>): string {
+	const name = path.basename(String(binary.id));
+	const found = (fs.readdirSync(n8n.userFolder, { recursive: true }) as string[]).find((entry) => path.basename(entry) === name);
+	assert.ok(found, `binary ${String(binary.id)} is stored under ${n8n.userFolder}`);
+	return fs.readFileSync(path.join(n8n.userFolder, found), 'utf8');
+}
+
 const up = (id: string, file: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
 	variant(userpilotFile, id, {
 		'Read Export File': { fileSelector: file },
@@ -78,6 +93,10 @@ const workflows = {
 	asIsUtf16: up('bulkAsIsUtf16', path.join(dir, 'utf16.csv'), {}, { userpilotUpload: 'asIs', validateFirst: true }),
 	asIsNoSource: up('bulkAsIsNoSource', write('no-source.csv', noSourceCsv), {}, { userpilotUpload: 'asIs', validateFirst: true, defaultSource: 'backend-http-import' }),
 	asIsPlain: up('bulkAsIsPlain', write('plain.csv', asIsRows), {}, { userpilotUpload: 'asIs', validateFirst: true }),
+	formulaRow: variant(rimdianFile, 'bulkFormulaRow', {
+		'Read Export File': { fileSelector: write('formula.csv', FORMULA_ROW_CSV) },
+		'Bulk File Import': { options: { rejectedRowsFile: true } },
+	}),
 	rimdian: variant(rimdianFile, 'bulkRimdianCsv', { 'Read Export File': { fileSelector: write('users.csv', usersCsv(3000, new Set([17, 2999]))) } }),
 };
 
@@ -314,6 +333,18 @@ test('Rimdian: a 3,000-row CSV streams in batches; bad rows are skipped, reporte
 	assert.equal(sandbox.stats().rimdian.itemsStored, 2998);
 	const stored = await sandboxGet<{ items: Array<{ item: { user: Record<string, unknown> } }> }>(sandbox, '/__sandbox/records/rimdian?limit=1');
 	assert.equal(typeof stored.items[0].item.user.is_authenticated, 'boolean', 'CSV strings became the declared types');
+});
+
+test('the rejected-rows file escapes a cell a spreadsheet would run as a formula', async () => {
+	await sandbox.reset();
+	const result = await run('bulkFormulaRow');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [item] = result.nodeItems('Bulk File Import');
+	assert.equal(item.json.accepted, 2);
+	assert.ok(item.binary?.rejected, 'the rejected rows come back as a CSV binary');
+	const text = storedBinary(item.binary.rejected);
+	assert.match(text, /,"'=HYPERLINK\(""http:\/\/evil\.test"",""open""\)"\r\n$/, text);
+	assert.doesNotMatch(text, /,"=HYPERLINK/);
 });
 
 test('an import that failed half-way resumes from the row it names, and ends with every row in once', async () => {

@@ -27,6 +27,11 @@ const MIXED_USERS = `return [
   { json: { external_id: '{{user_id}}', is_authenticated: true, created_at: '2024-01-01T10:00:00Z' } },
 ];`;
 
+/** Fifty valid users: five batches of ten. */
+const FIFTY_USERS = `return Array.from({ length: 50 }, (_, i) => ({
+  json: { external_id: 'paced-' + i, is_authenticated: true, created_at: '2024-01-01T10:00:00Z' },
+}));`;
+
 const workflows = {
 	rimdian,
 	ayona,
@@ -35,6 +40,10 @@ const workflows = {
 	stop: variant(rimdian, 'e2eInvalidStop', { 'Source Records': { jsCode: MIXED_USERS }, 'Import Items': { onInvalid: 'stop' } }),
 	errorOutput: withErrorOutput(variant(rimdian, 'e2eErrorOutput', { 'Source Records': { jsCode: MIXED_USERS }, 'Import Items': { onInvalid: 'skip' } })),
 	faults: variant(rimdian, 'e2eFaults', { 'Import Items': { options: { maxRetries: 10, concurrency: 4 } } }),
+	paced: variant(rimdian, 'e2ePaced', {
+		'Source Records': { jsCode: FIFTY_USERS },
+		'Import Items': { options: { maxRequestsPerMinute: 120, batchSize: 10, concurrency: 4 } },
+	}),
 	service: variant(rimdian, 'e2eServiceAccount', {}, 'sandboxRimdianService'),
 	wrongKey: variant(rimdian, 'e2eWrongKey', {}, 'wrongRimdianKey'),
 	userpilotPendingRefresh: variant(userpilot, 'e2eUserpilotPendingRefresh', {
@@ -260,6 +269,22 @@ test('with 20% of requests failing (5xx, 429, resets) every item still arrives, 
 	assert.equal(stats.rimdian.itemsStored, 2000, 'nothing lost');
 	// A reset before processing cannot duplicate; Rimdian's own de-duplication would absorb it anyway.
 	assert.equal(stats.rimdian.itemsReceived - stats.rimdian.duplicatesReceived, 2000);
+});
+
+test('Max Requests per Minute 120: the batches arrive half a second apart or more, though 4 may be in flight, and every item arrives', async () => {
+	await sandbox.reset();
+	const result = await run('e2ePaced');
+	assert.equal(result.status, 'success', result.error?.message);
+	assert.ok(result.nodeOutput('Import Items').every((item) => item.status === 'accepted'));
+	assert.equal(sandbox.stats().rimdian.requests, 5);
+	assert.equal(sandbox.stats().rimdian.itemsStored, 50);
+	// The items of one batch are stored at the same instant: one arrival time per request.
+	const arrivals = [...new Set([...sandbox.state.rimdian.records.values()].map((r) => r.first_received_at))].sort((a, b) => a - b);
+	assert.equal(arrivals.length, 5, `one arrival time per batch: ${arrivals}`);
+	for (let i = 1; i < arrivals.length; i++) {
+		// 500 ms apart when sent; the way over the loopback may shorten a gap by a little.
+		assert.ok(arrivals[i] - arrivals[i - 1] >= 400, `batch ${i + 1} arrived ${arrivals[i] - arrivals[i - 1]} ms after the one before`);
+	}
 });
 
 test('Rimdian service account: logs in, and renews the token when it expires', async () => {

@@ -222,6 +222,18 @@ describe('readers, directly', () => {
 		assert.equal(csvLine(['a', 'b,c', 'd"e', 'f\ng', 'h\ri', null, 42, { x: 1 }]), 'a,"b,c","d""e","f\ng","h\ri",,42,"{""x"":1}"\r\n');
 		assert.equal(csvLine(['a;b', 'c,d'], ';'), '"a;b";c,d\r\n');
 	});
+
+	test('the rejected-rows writer escapes every cell a spreadsheet would run as a formula', () => {
+		for (const lead of ['=', '+', '-', '@']) {
+			assert.equal(csvLine([`${lead}1+1`, 'ok']), `'${lead}1+1,ok\r\n`, `a cell starting with ${lead}`);
+		}
+		assert.equal(csvLine(['\t=1']), "'\t=1\r\n");
+		assert.equal(csvLine(['\r=1']), `"'\r=1"\r\n`, 'escaped, then quoted for its line break');
+		assert.equal(csvLine(['=HYPERLINK("http://x.test","click")']), `"'=HYPERLINK(""http://x.test"",""click"")"\r\n`);
+		// As csv-stringify does: a number is left alone, the same figure as text is not.
+		assert.equal(csvLine([-5, '-5']), "-5,'-5\r\n");
+		assert.equal(csvLine(['a=b', ' =1', true, new Date(0)]), 'a=b, =1,true,"""1970-01-01T00:00:00.000Z"""\r\n');
+	});
 });
 
 describe('hostile values', () => {
