@@ -20,6 +20,16 @@ export type ItemResult =
 	  } & Warned)
 	| { status: 'invalid'; errors: FieldError[]; message: string; key?: string }
 	| ({
+			/** Checked and found sendable by "Validate Only": nothing was sent. */
+			status: 'valid';
+			key?: string;
+			batch?: number;
+			/** On the first item of a batch: the body its request would have. */
+			requestBody?: unknown;
+			/** On the first item, for a job platform: the first lines of the file uploaded. */
+			firstLinesOfFile?: unknown[];
+	  } & Warned)
+	| ({
 			status: 'failed';
 			message: string;
 			httpCode?: number;

@@ -34,7 +34,7 @@ export interface RowImportOutcome {
 }
 
 /** Collects rejected rows: a short list for the output, and optionally every one as CSV. */
-class Rejections {
+export class Rejections {
 	readonly listed: RejectedRow[] = [];
 	count = 0;
 	invalid = 0;
@@ -74,7 +74,7 @@ class Rejections {
 }
 
 /** Distinct warnings of the rows sent, each with how many rows and the first: a file repeats them. */
-class WarningTally {
+export class WarningTally {
 	private readonly seen = new Map<string, { rows: number; firstRow: number }>();
 
 	add(warnings: string[] | undefined, row: number): void {
@@ -93,7 +93,7 @@ class WarningTally {
 }
 
 /** Rejected rows listed as the output shows them. */
-function listed(rejections: Rejections) {
+export function listed(rejections: Rejections) {
 	return rejections.listed.map(({ row, line, errors, message, httpCode }) => ({
 		row,
 		line,

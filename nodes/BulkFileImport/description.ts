@@ -94,7 +94,8 @@ export const bulkFileImportProperties: INodeProperties[] = [
 			},
 		],
 		default: 'skip',
-		description: "What to do with rows that break the platform's rules",
+		description:
+			"What to do with rows that break the platform's rules. With \"Validate Only\" on, invalid rows are listed in the summary, never an error.",
 		displayOptions: { show: { platform: BATCH_PLATFORMS } },
 	},
 	{

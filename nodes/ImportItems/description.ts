@@ -87,7 +87,7 @@ export const importItemsProperties: INodeProperties[] = [
 		],
 		default: 'stop',
 		description:
-			"What to do with items that break the platform's rules (checked before any is sent)",
+			"What to do with items that break the platform's rules (checked before any is sent). With \"Validate Only\" on, invalid items are listed as results, never an error.",
 	},
 	{
 		displayName: 'Options',

@@ -86,6 +86,14 @@ export const sendOptionProperties: INodeProperties[] = [
 		description:
 			"IANA zone used to read dates that carry no offset (and to write Ayona's dates, which carry none)",
 	},
+	{
+		displayName: 'Validate Only (Send Nothing)',
+		name: 'validateOnly',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to only check the data and show what would be sent (request bodies, first lines of a file), without sending anything. Invalid items and rows are then listed as results, not errors.',
+	},
 ];
 
 /** Options of the nodes that send Userpilot import jobs, each read by `readJobWaitOptions`. */

@@ -3,6 +3,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 import { importFileRows } from '../../../core/delivery/fileBatches';
 import { uploadFileAsJobs } from '../../../core/delivery/fileJob';
+import { validateFileRows } from '../../../core/delivery/fileValidation';
 import { PartsNotSentError } from '../../../core/delivery/job';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
@@ -93,6 +94,22 @@ async function uploadOne(
 	return withErrorOutputRouting(ctx, { json, pairedItem: { item: index } }, index);
 }
 
+/** The rejected rows as a CSV file named after the input, when they were kept. */
+async function rejectedBinary(
+	ctx: IExecuteFunctions,
+	source: BinarySource,
+	rejectedFile: Buffer | undefined,
+): Promise<INodeExecutionData['binary']> {
+	if (!rejectedFile) return undefined;
+	return {
+		rejected: await ctx.helpers.prepareBinaryData(
+			rejectedFile,
+			`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
+			'text/csv',
+		),
+	};
+}
+
 /** A batch platform: the file's rows sent in batches, summarized in one output item. */
 async function importOne(
 	ctx: IExecuteFunctions,
@@ -124,15 +141,7 @@ async function importOne(
 					: ''),
 		});
 	}
-	const binary = outcome.rejectedFile
-		? {
-				rejected: await ctx.helpers.prepareBinaryData(
-					outcome.rejectedFile,
-					`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
-					'text/csv',
-				),
-			}
-		: undefined;
+	const binary = await rejectedBinary(ctx, source, outcome.rejectedFile);
 	const item: INodeExecutionData = {
 		json: outcome.summary,
 		pairedItem: { item: index },
@@ -140,6 +149,21 @@ async function importOne(
 	};
 	if (outcome.fatal) item.json.error = outcome.fatal;
 	return withErrorOutputRouting(ctx, item, index);
+}
+
+/** "Validate Only": the file's rows checked and summarized, as they would be sent; none is. */
+async function validateOne(
+	ctx: IExecuteFunctions,
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	_transport: PlatformTransport,
+	index: number,
+): Promise<INodeExecutionData> {
+	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
+	const { summary, rejectedFile } = await validateFileRows(source, file, settings, keepRejected);
+	const binary = await rejectedBinary(ctx, source, rejectedFile);
+	return { json: summary, pairedItem: { item: index }, ...(binary ? { binary } : {}) };
 }
 
 /** The output item of a file that failed, when the node continues on fail; else the error. */
@@ -196,7 +220,12 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 				settings.credentials,
 				settings.policy,
 			);
-			const send = platform.delivery.mode === 'job' ? uploadOne : importOne;
+			const send =
+				options.validateOnly === true
+					? validateOne
+					: platform.delivery.mode === 'job'
+						? uploadOne
+						: importOne;
 			output.push(await send(this, source, file, settings, transport, index));
 		} catch (error) {
 			failure = error;

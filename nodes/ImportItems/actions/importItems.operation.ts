@@ -10,6 +10,7 @@ import {
 	type PreparedInput,
 } from '../../../core/delivery/items';
 import { PartsNotSentError } from '../../../core/delivery/job';
+import { validatedResults } from '../../../core/delivery/preview';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
 import type { ItemResult } from '../../../core/results';
@@ -132,7 +133,17 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 	const onInvalid = this.getNodeParameter('onInvalid', 0) as 'stop' | 'skip';
 	const continueOnFail = this.continueOnFail();
 
-	const { results, prepared, warnings } = await prepareInput(this, items, settings);
+	const input = await prepareInput(this, items, settings);
+	if (settings.options.validateOnly === true) {
+		// A preview: invalid items are results like the others, never an error nor the error output.
+		return [
+			validatedResults(settings, input).map((result, index) => ({
+				json: toOutput(result, settings, false),
+				pairedItem: { item: index },
+			})),
+		];
+	}
+	const { results, prepared, warnings } = input;
 	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
 	if (invalidCount > 0 && onInvalid === 'stop') {
 		const { message, description, first } = invalidSummary(results);
