@@ -97,6 +97,12 @@ const workflows = {
 		'Read Export File': { fileSelector: write('formula.csv', FORMULA_ROW_CSV) },
 		'Bulk File Import': { options: { rejectedRowsFile: true } },
 	}),
+	// "Stop" set on purpose: a preview lists the invalid rows, never fails on them.
+	validateOnlyRimdian: variant(rimdianFile, 'bulkValidateOnlyRimdian', {
+		'Read Export File': { fileSelector: write('validate.csv', usersCsv(6, new Set([2, 5]))) },
+		'Bulk File Import': { onInvalid: 'stop', options: { validateOnly: true, rejectedRowsFile: true } },
+	}),
+	validateOnlyUserpilot: up('bulkValidateOnlyUserpilot', path.join(dir, 'bad-rows.csv'), { validateOnly: true }),
 	rimdian: variant(rimdianFile, 'bulkRimdianCsv', { 'Read Export File': { fileSelector: write('users.csv', usersCsv(3000, new Set([17, 2999]))) } }),
 };
 
@@ -374,6 +380,40 @@ test('an import that failed half-way resumes from the row it names, and ends wit
 	const stats = sandbox.stats();
 	assert.equal(stats.rimdian.itemsStored, 1000);
 	assert.equal(stats.rimdian.duplicatesReceived, 0, 'nothing was sent twice');
+});
+
+test('Validate Only, Rimdian: the rows checked and listed as an import would, the first rows and a request body shown, nothing sent', async () => {
+	await sandbox.reset();
+	const result = await run('bulkValidateOnlyRimdian');
+	assert.equal(result.status, 'success', result.error?.message);
+	const [item] = result.nodeItems('Bulk File Import');
+	const summary = item.json;
+	assert.equal(summary.status, 'validated');
+	assert.deepEqual([summary.rowsRead, summary.valid, summary.invalid], [6, 4, 2]);
+	const rejected = summary.rejected as Array<{ row: number; line: number; errors: Array<{ field: string; reason: string }> }>;
+	assert.deepEqual(rejected.map((r) => [r.row, r.line, r.errors[0].field]), [[2, 3, 'user.created_at'], [5, 6, 'user.created_at']]);
+	const firstRows = summary.firstRowsAsSent as Array<{ user: Record<string, unknown> }>;
+	assert.deepEqual(firstRows.map((row) => row.user.external_id), ['csv-user-1', 'csv-user-3', 'csv-user-4', 'csv-user-6']);
+	assert.equal(firstRows[1].user.is_authenticated, false, 'CSV strings as the declared types, as they would be sent');
+	const body = summary.requestBodyOfFirstRows as { workspace_id: string; items: unknown[] };
+	assert.equal(body.workspace_id, 'sandbox_workspace');
+	assert.equal(body.items.length, 4);
+	assert.ok(item.binary?.rejected, 'the rejected rows come back as a CSV binary, as in an import');
+	assert.deepEqual(sandbox.stats().requestsByStatus, {}, 'no request of any kind');
+});
+
+test('Validate Only, Userpilot: bad rows listed instead of refusing the file, the first lines as they would be uploaded, no upload', async () => {
+	await sandbox.reset();
+	const result = await run('bulkValidateOnlyUserpilot');
+	assert.equal(result.status, 'success', result.error?.message);
+	const summary = result.nodeOutput('Bulk File Import')[0];
+	assert.equal(summary.status, 'validated');
+	assert.deepEqual([summary.rowsRead, summary.valid, summary.invalid], [4, 1, 3]);
+	const rejected = summary.rejected as Array<{ row: number; errors: Array<{ field: string }> }>;
+	assert.deepEqual(rejected.map((r) => [r.row, r.errors[0].field]), [[2, 'user_id'], [3, 'inserted_at'], [4, 'metadata']]);
+	assert.deepEqual((summary.firstRowsAsSent as Array<{ user_id: string }>).map((row) => row.user_id), ['u-1']);
+	assert.equal(summary.requestBodyOfFirstRows, undefined);
+	assert.deepEqual(sandbox.stats().requestsByStatus, {});
 });
 
 test('no secret in any output', () => {
