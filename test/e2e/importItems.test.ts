@@ -46,6 +46,12 @@ const workflows = {
 	}),
 	service: variant(rimdian, 'e2eServiceAccount', {}, 'sandboxRimdianService'),
 	wrongKey: variant(rimdian, 'e2eWrongKey', {}, 'wrongRimdianKey'),
+	// "Stop" and the error output set on purpose: a preview lists invalid items, never fails on them.
+	validateOnly: withErrorOutput(variant(rimdian, 'e2eValidateOnly', {
+		'Source Records': { jsCode: MIXED_USERS },
+		'Import Items': { onInvalid: 'stop', options: { validateOnly: true, batchSize: 1 } },
+	})),
+	validateOnlyUserpilot: variant(userpilot, 'e2eValidateOnlyUserpilot', { 'Import Items': { options: { validateOnly: true } } }),
 	userpilotPendingRefresh: variant(userpilot, 'e2eUserpilotPendingRefresh', {
 		'Import Items': { options: { waitForCompletion: true, pollIntervalSeconds: 0.2, waitTimeoutMinutes: 0.05 } },
 	}),
@@ -248,6 +254,39 @@ test('invalid items, stop: the execution fails listing every item at fault, and 
 	assert.match(error.message, /4 of 6 items are invalid; nothing was sent/);
 	for (const item of ['Item 2', 'Item 3', 'Item 4', 'Item 6']) assert.match(error.description ?? '', new RegExp(item));
 	assert.equal(sandbox.stats().rimdian.requests, 0);
+});
+
+test('Validate Only: valid and invalid items reported with field and reason, each batch\'s request body shown, and the sandbox receives nothing', async () => {
+	await sandbox.reset();
+	const result = await run(workflows.validateOnly.id as string);
+	assert.equal(result.status, 'success', result.error?.message);
+	const output = result.nodeOutput('Import Items', 0);
+	assert.deepEqual(output.map((item) => item.status), ['valid', 'invalid', 'invalid', 'invalid', 'valid', 'invalid']);
+	assert.ok(output.every((item) => item.error === undefined), 'invalid items are results, not errors');
+	assert.deepEqual((output[3].errors as Array<{ field: string }>).map((error) => error.field), ['user.is_authenticated']);
+	assert.match(output[5].message as string, /^Item 6: field "user\.external_id"/);
+	// Batch Size 1: each valid item is a batch, and carries the body its request would have.
+	const bodyOf = (index: number) => output[index].requestBody as { workspace_id: string; items: Array<{ user: Record<string, unknown> }> };
+	assert.deepEqual([output[0].batch, output[4].batch], [1, 2]);
+	assert.equal(bodyOf(0).workspace_id, 'sandbox_workspace');
+	assert.deepEqual(bodyOf(0).items.map((item) => item.user.external_id), ['ok-1']);
+	assert.equal(bodyOf(4).items[0].user.created_at, '2024-01-02T11:30:00Z');
+	assert.deepEqual(sandbox.stats().requestsByStatus, {}, 'no request of any kind, not even a token');
+});
+
+test('Validate Only, Userpilot: the first item shows the first lines of the file that would be uploaded; no job is made', async () => {
+	await sandbox.reset();
+	const result = await run(workflows.validateOnlyUserpilot.id as string);
+	assert.equal(result.status, 'success', result.error?.message);
+	const output = result.nodeOutput('Import Items');
+	assert.deepEqual(output.map((item) => item.status), ['valid', 'valid', 'valid']);
+	const lines = output[0].firstLinesOfFile as Array<{ user_id: string }>;
+	assert.equal(lines.length, 3);
+	assert.ok(lines.every((line) => typeof line.user_id === 'string'));
+	assert.equal(output[1].firstLinesOfFile, undefined);
+	assert.deepEqual(sandbox.stats().requestsByStatus, {});
+	const records = await sandboxGet<UserpilotRecords>(sandbox, '/__sandbox/records/userpilot');
+	assert.equal(records.jobs.length, 0);
 });
 
 test('with 20% of requests failing (5xx, 429, resets) every item still arrives, and the output counts the retries', async () => {
