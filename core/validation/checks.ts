@@ -2,7 +2,7 @@
  * Small checks shared by the platform rules. All of them are plain functions over plain values:
  * no closures are created per call, no regex is compiled per call, nothing throws.
  */
-import type { FieldError } from './types';
+import type { FieldError, ItemValidator } from './types';
 
 /** An item gets at most this many errors; the last one then says how many more were found. */
 export const MAX_ERRORS_PER_ITEM = 20;
@@ -355,4 +355,35 @@ export function isOnlyDeep(value: unknown, issue: FieldError): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** What a compiled validator clears when an item's check stops half way. */
+interface CheckLists {
+	errors: { reset(): void };
+	warnings: { reset(): void };
+}
+
+/**
+ * A validator that never throws, as ItemValidator promises: only hostile input gets to the catch
+ * (a getter or proxy that throws), which refuses that item alone and leaves the lists clean for
+ * the next one.
+ */
+export function neverThrowing(validate: ItemValidator, lists: CheckLists): ItemValidator {
+	return function validateItem(item: unknown) {
+		try {
+			return validate(item);
+		} catch (error) {
+			lists.errors.reset();
+			lists.warnings.reset();
+			return {
+				ok: false,
+				errors: [
+					{
+						field: '(item)',
+						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
+					},
+				],
+			};
+		}
+	};
 }

@@ -17,7 +17,14 @@
  *
  * The returned value is the item itself when nothing changed, else a new `{date, name, content}`.
  */
-import { ErrorList, expectedGot, isBlank, isRecord, own } from '../../core/validation/checks';
+import {
+	ErrorList,
+	expectedGot,
+	isBlank,
+	isRecord,
+	neverThrowing,
+	own,
+} from '../../core/validation/checks';
 import { compileDateNormalizer, type DateNormalizer } from '../../core/validation/dates';
 import type { FieldError, ItemValidator, ValidatorOptions } from '../../core/validation/types';
 import { WarningList, earlyDateReason } from '../../core/validation/warnings';
@@ -50,23 +57,7 @@ function withOtherFields(list: FieldError[], extras: string[]): FieldError[] {
 /** Compiles the Ayona entry validator (see the module comment for the rules). */
 export function compileAyonaValidator(options: AyonaValidatorOptions): ItemValidator {
 	const checker = new AyonaEntryChecker(options);
-	return function validateAyonaEntry(entry: unknown) {
-		try {
-			return checker.validate(entry);
-		} catch (error) {
-			checker.errors.reset();
-			checker.warnings.reset();
-			return {
-				ok: false,
-				errors: [
-					{
-						field: '(item)',
-						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
-					},
-				],
-			};
-		}
-	};
+	return neverThrowing((entry) => checker.validate(entry), checker);
 }
 
 /** The checks of one entry, in named steps; one instance per compiled validator. */

@@ -36,7 +36,14 @@
  * The returned value is the item itself when nothing had to change (same object, same key order);
  * otherwise a copy with the changed fields replaced in place (key order kept).
  */
-import { DEFAULT_MAX_DEPTH, expectedGot, isRecord, own, quote } from '../../core/validation/checks';
+import {
+	DEFAULT_MAX_DEPTH,
+	expectedGot,
+	isRecord,
+	neverThrowing,
+	own,
+	quote,
+} from '../../core/validation/checks';
 import { compileDateNormalizer } from '../../core/validation/dates';
 import type { ItemValidator, ValidatorOptions } from '../../core/validation/types';
 
@@ -88,24 +95,7 @@ export function compileRimdianValidator(options: RimdianValidatorOptions): ItemV
 	});
 	const acceptKind = compileKindFilter(options.knownKinds);
 
-	return function validateRimdianItem(item: unknown) {
-		try {
-			return validateItem(fields, acceptKind, item);
-		} catch (error) {
-			// Only hostile inputs get here (a getter or proxy that throws).
-			fields.errors.reset();
-			fields.warnings.reset();
-			return {
-				ok: false,
-				errors: [
-					{
-						field: '(item)',
-						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
-					},
-				],
-			};
-		}
-	};
+	return neverThrowing((item) => validateItem(fields, acceptKind, item), fields);
 }
 
 /** Checks one item: its kind picks the checker, whose rules run on the item's objects. */

@@ -39,6 +39,7 @@ import {
 	isHttpUrl,
 	isOnlyDeep,
 	isRecord,
+	neverThrowing,
 	own,
 	parseNumberString,
 	placeholderReason,
@@ -143,23 +144,7 @@ export function compileUserpilotValidator(options: UserpilotValidatorOptions): I
 		);
 	}
 	const checker = new UserpilotRowChecker(options, defaultSource);
-	return function validateUserpilotRow(row: unknown) {
-		try {
-			return checker.validate(row);
-		} catch (error) {
-			checker.errors.reset();
-			checker.warnings.reset();
-			return {
-				ok: false,
-				errors: [
-					{
-						field: '(item)',
-						reason: `could not be read: ${String((error as Error)?.message ?? error)}`,
-					},
-				],
-			};
-		}
-	};
+	return neverThrowing((row) => checker.validate(row), checker);
 }
 
 /**
