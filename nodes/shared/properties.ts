@@ -81,10 +81,10 @@ export const sendOptionProperties: INodeProperties[] = [
 		displayName: 'Timezone of Dates Without One',
 		name: 'timezone',
 		type: 'string',
-		default: 'UTC',
+		default: '',
 		placeholder: 'Europe/Paris',
 		description:
-			"IANA zone used to read dates that carry no offset (and to write Ayona's dates, which carry none)",
+			"IANA zone used to read dates that carry no offset (and to write Ayona's dates, which carry none). Empty: the workflow's timezone (its settings, else the instance's).",
 	},
 	{
 		displayName: 'Validate Only (Send Nothing)',

@@ -18,7 +18,8 @@ export async function readSendSettings(ctx: IExecuteFunctions): Promise<SendSett
 		);
 	}
 	const options = ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const timezone = ((options.timezone as string) || 'UTC').trim();
+	// Empty (the default) means the workflow's own timezone, as n8n's date nodes read dates.
+	const timezone = ((options.timezone as string | undefined)?.trim() || ctx.getTimezone()).trim();
 	const itemOptions: PlatformItemOptions = {
 		timezone,
 		...platform.readNodeOptions((name) => ctx.getNodeParameter(name, 0, undefined)),
