@@ -4,6 +4,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { csvLine } from '../rows/csvWriter';
+import { RejectedRowsWriter, type RejectedRowsFile } from '../rows/rejectedFile';
 import { RowRanges } from '../rows/rowRanges';
 import {
 	LISTED_REJECTIONS,
@@ -28,17 +29,21 @@ export const LISTED_DUPLICATE_RANGES = 1000;
 
 export interface RowImportOutcome {
 	summary: IDataObject;
-	rejectedFile?: Buffer;
+	/** Every rejected row as CSV in a temporary file, when asked: the caller disposes of it. */
+	rejectedFile?: RejectedRowsFile;
 	/** The first failure that stopped sending, if any. */
 	fatal?: string;
 }
 
-/** Collects rejected rows: a short list for the output, and optionally every one as CSV. */
+/**
+ * Collects rejected rows: a short list for the output, and optionally every one as CSV, written
+ * to a temporary file as it goes (see rejectedFile.ts), never whole in memory.
+ */
 export class Rejections {
 	readonly listed: RejectedRow[] = [];
 	count = 0;
 	invalid = 0;
-	private readonly lines: string[] = [];
+	private readonly writer = new RejectedRowsWriter();
 	private header?: string;
 
 	constructor(
@@ -61,15 +66,21 @@ export class Rejections {
 				['_row', '_line', '_reason', ...(columns ?? ['_record'])],
 				this.delimiter,
 			);
+			this.writer.write(this.header);
 		}
-		this.lines.push(
+		this.writer.write(
 			csvLine([rejected.row, rejected.line, rejected.message, ...(cells ?? [])], this.delimiter),
 		);
 	}
 
-	file(): Buffer | undefined {
-		if (!this.keepFile || this.count === 0 || this.header === undefined) return undefined;
-		return Buffer.from(this.header + this.lines.join(''));
+	/** The file of every rejected row, when kept and there are any; the caller disposes of it. */
+	file(): RejectedRowsFile | undefined {
+		return this.writer.close();
+	}
+
+	/** The run broke down before its outcome: the file, if any, goes. */
+	async discard(): Promise<void> {
+		await this.writer.discard();
 	}
 }
 
@@ -189,12 +200,16 @@ class RowReading {
 		this.lastRowRead = (fromRow ?? 1) - 1;
 	}
 
-	async *counted(chunks: AsyncIterable<PreparedRow[]>): AsyncGenerator<PreparedRow[]> {
+	async *counted(
+		chunks: AsyncIterable<PreparedRow[]>,
+		progress: ProgressCounts,
+	): AsyncGenerator<PreparedRow[]> {
 		let failure: unknown;
 		try {
 			for await (const rows of chunks) {
 				if (rows.length === 0) continue;
 				this.rowsRead += rows.length;
+				progress.read += rows.length;
 				this.lastRowRead = rows[rows.length - 1].index + 1;
 				yield rows;
 			}
@@ -259,6 +274,15 @@ export interface RowImportChoices {
 	keepRejectedFile: boolean;
 	/** A batch that fails for good does not stop the others. */
 	continueOnFail: boolean;
+	/** Told the rows read, sent and accepted as they are (its own timer says them). */
+	progress?: ProgressCounts;
+}
+
+/** The counters a progress reporter reads. */
+export interface ProgressCounts {
+	read: number;
+	sent: number;
+	accepted: number;
 }
 
 /**
@@ -273,13 +297,32 @@ export async function importFileRows(
 	transport: PlatformTransport,
 	choices: RowImportChoices,
 ): Promise<RowImportOutcome> {
-	const { stopOnInvalid, keepRejectedFile, continueOnFail } = choices;
+	const rejections = new Rejections(choices.keepRejectedFile, file.csv.delimiter);
+	let outcome: RowImportOutcome | undefined;
+	try {
+		outcome = await importWithRejections(source, file, settings, transport, choices, rejections);
+	} finally {
+		// A run that broke down has no outcome to carry the file: it goes.
+		if (outcome === undefined) await rejections.discard();
+	}
+	return outcome;
+}
+
+async function importWithRejections(
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	transport: PlatformTransport,
+	choices: RowImportChoices,
+	rejections: Rejections,
+): Promise<RowImportOutcome> {
+	const { stopOnInvalid, continueOnFail } = choices;
+	const progress = choices.progress ?? { read: 0, sent: 0, accepted: 0 };
 	if (settings.platform.delivery.mode !== 'batch')
 		throw new Error('importRows needs a batch platform');
 	const delivery = settings.platform.delivery;
 	const started = Date.now();
 	const readResult: ReadResult = { headerEndOffset: 0 };
-	const rejections = new Rejections(keepRejectedFile, file.csv.delimiter);
 	const reject = (rejected: RejectedRow, row: FileRow | PreparedRow, invalid: boolean) =>
 		rejections.add(rejected, row.cells, readResult.columns, invalid);
 	if (stopOnInvalid) {
@@ -295,6 +338,7 @@ export async function importFileRows(
 		file,
 		(rejected, raw) => {
 			reading.rowsRead++;
+			progress.read++;
 			reject(rejected, raw, true);
 		},
 		readResult,
@@ -305,14 +349,21 @@ export async function importFileRows(
 	const fatal = await sendBatches(
 		transport,
 		delivery,
-		toBatchesFromChunks(reading.counted(chunks), effectiveBatchSize(delivery, settings.batchSize)),
+		toBatchesFromChunks(
+			reading.counted(chunks, progress),
+			effectiveBatchSize(delivery, settings.batchSize),
+		),
 		{
 			concurrency: settings.concurrency,
 			stopOnFailure: !continueOnFail,
 			credentials: settings.credentials,
 			itemOptions: settings.itemOptions,
 		},
-		(item, result) => tally.report(item, result),
+		(item, result) => {
+			if (result.status !== 'notSent') progress.sent++;
+			if (result.status === 'accepted') progress.accepted++;
+			tally.report(item, result);
+		},
 	);
 	if (reading.fileError) {
 		tally.resumeFromRow = Math.min(tally.resumeFromRow ?? Infinity, reading.lastRowRead + 1);

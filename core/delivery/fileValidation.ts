@@ -4,13 +4,15 @@ import type { IDataObject } from 'n8n-workflow';
 
 import { prepareRowChunks, type FileSettings, type PreparedRow } from '../rows/fileRows';
 import type { BinarySource, ReadResult } from '../rows/readers';
+import type { RejectedRowsFile } from '../rows/rejectedFile';
 import { listed, Rejections, WarningTally } from './fileBatches';
 import { firstLinesAsSent, PREVIEW_LINES } from './preview';
 import type { SendSettings } from './sendSettings';
 
 export interface FileValidation {
 	summary: IDataObject;
-	rejectedFile?: Buffer;
+	/** Every rejected row as CSV in a temporary file, when asked: the caller disposes of it. */
+	rejectedFile?: RejectedRowsFile;
 }
 
 /**
@@ -23,8 +25,24 @@ export async function validateFileRows(
 	settings: SendSettings,
 	keepRejectedFile: boolean,
 ): Promise<FileValidation> {
-	const readResult: ReadResult = { headerEndOffset: 0 };
 	const rejections = new Rejections(keepRejectedFile, file.csv.delimiter);
+	let outcome: FileValidation | undefined;
+	try {
+		outcome = await validateWithRejections(source, file, settings, rejections);
+	} finally {
+		// A check that broke down has no outcome to carry the file: it goes.
+		if (outcome === undefined) await rejections.discard();
+	}
+	return outcome;
+}
+
+async function validateWithRejections(
+	source: BinarySource,
+	file: FileSettings,
+	settings: SendSettings,
+	rejections: Rejections,
+): Promise<FileValidation> {
+	const readResult: ReadResult = { headerEndOffset: 0 };
 	const warnings = new WarningTally();
 	const first: PreparedRow[] = [];
 	let valid = 0;

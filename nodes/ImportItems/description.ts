@@ -7,6 +7,8 @@ import {
 	userpilotJobOptionProperties,
 } from '../shared/properties';
 
+import { outputOptionProperties } from './output';
+
 export const importItemsProperties: INodeProperties[] = [
 	...platformProperties,
 	{
@@ -98,6 +100,7 @@ export const importItemsProperties: INodeProperties[] = [
 		options: alphabetical([
 			...sendOptionProperties,
 			...userpilotJobOptionProperties,
+			...outputOptionProperties,
 			{
 				displayName: 'Start at Item',
 				name: 'startAtItem',

@@ -20,6 +20,7 @@ import type { BinarySource } from '../../core/rows/readers';
 import { DEFAULT_RETRY_POLICY, PlatformRequestError, PlatformTransport } from '../../core/transport';
 import { ayona } from '../../platforms/ayona';
 import { userpilot } from '../../platforms/userpilot';
+import { textOf } from './rejectedText';
 
 function sourceOf(text: string, fileName: string): BinarySource {
 	const bytes = Buffer.from(text);
@@ -158,7 +159,7 @@ describe('core/delivery/fileBatches: a file sent in batches', () => {
 		assert.equal(outcome.summary.rowsRead, 2);
 		assert.equal(outcome.summary.accepted, 0);
 		assert.match(outcome.fatal ?? '', /^2 rows are invalid; nothing was sent\. First: Row 1: /);
-		const lines = outcome.rejectedFile?.toString().trim().split(/\r?\n/) ?? [];
+		const lines = (await textOf(outcome.rejectedFile)).trim().split(/\r?\n/);
 		assert.equal(lines.length, 3, 'a header and the two rows');
 		assert.match(lines[0], /^_row,_line,_reason,nothing,useful$/);
 		assert.equal(transport.stats.requests, 0);

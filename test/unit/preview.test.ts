@@ -18,6 +18,7 @@ import type { BinarySource } from '../../core/rows/readers';
 import { DEFAULT_RETRY_POLICY } from '../../core/transport';
 import { ayona } from '../../platforms/ayona';
 import { userpilot } from '../../platforms/userpilot';
+import { textOf } from './rejectedText';
 
 function sourceOf(text: string, fileName: string): BinarySource {
 	const bytes = Buffer.from(text);
@@ -121,7 +122,7 @@ describe('core/delivery/fileValidation: a file checked, nothing sent', () => {
 		const body = summary.requestBodyOfFirstRows as { source_id: string; payload: unknown[] };
 		assert.equal(body.source_id, 'src');
 		assert.equal(body.payload.length, 2);
-		assert.match(rejectedFile?.toString() ?? '', /^_row,_line,_reason,date,name,content/);
+		assert.match(await textOf(rejectedFile), /^_row,_line,_reason,date,name,content/);
 	});
 
 	test('a job platform: the first lines as sent, no request body', async () => {

@@ -8,6 +8,7 @@ import { PartsNotSentError } from '../../../core/delivery/job';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
 import type { FileSettings } from '../../../core/rows/fileRows';
+import type { RejectedRowsFile } from '../../../core/rows/rejectedFile';
 import {
 	detectFormat,
 	FileFormatError,
@@ -21,6 +22,7 @@ import {
 	PlatformTransport,
 } from '../../../core/transport';
 import { withErrorOutputRouting } from '../../shared/output';
+import { startProgress } from '../../shared/progress';
 
 /** The delimiter the user set; unset, a tab for .tsv files and a comma otherwise. */
 function delimiterOf(raw: unknown, fileName: string): string {
@@ -94,20 +96,27 @@ async function uploadOne(
 	return withErrorOutputRouting(ctx, { json, pairedItem: { item: index } }, index);
 }
 
-/** The rejected rows as a CSV file named after the input, when they were kept. */
+/**
+ * The rejected rows as a CSV file named after the input, when they were kept: streamed from the
+ * temporary file into n8n's binary store, which then holds the only copy.
+ */
 async function rejectedBinary(
 	ctx: IExecuteFunctions,
 	source: BinarySource,
-	rejectedFile: Buffer | undefined,
+	rejectedFile: RejectedRowsFile | undefined,
 ): Promise<INodeExecutionData['binary']> {
 	if (!rejectedFile) return undefined;
-	return {
-		rejected: await ctx.helpers.prepareBinaryData(
-			rejectedFile,
-			`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
-			'text/csv',
-		),
-	};
+	try {
+		return {
+			rejected: await ctx.helpers.prepareBinaryData(
+				rejectedFile.open(),
+				`${source.fileName.replace(/\.[^.]+$/, '')}.rejected.csv`,
+				'text/csv',
+			),
+		};
+	} finally {
+		await rejectedFile.dispose();
+	}
 }
 
 /** A batch platform: the file's rows sent in batches, summarized in one output item. */
@@ -122,11 +131,23 @@ async function importOne(
 	const continueOnFail = ctx.continueOnFail();
 	const stopOnInvalid = ctx.getNodeParameter('onInvalid', index, 'skip') === 'stop';
 	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
-	const outcome = await importFileRows(source, file, settings, transport, {
-		stopOnInvalid,
-		keepRejectedFile: keepRejected,
-		continueOnFail,
+	const progress = startProgress(ctx, {
+		label: `Bulk File Import (${source.fileName})`,
+		unit: 'rows',
+		stats: transport.stats,
 	});
+	let outcome;
+	try {
+		outcome = await importFileRows(source, file, settings, transport, {
+			stopOnInvalid,
+			keepRejectedFile: keepRejected,
+			continueOnFail,
+			progress,
+		});
+	} finally {
+		progress.finish();
+	}
+	if (outcome.fatal && !continueOnFail) await outcome.rejectedFile?.dispose();
 	if (outcome.fatal && !continueOnFail) {
 		const s = outcome.summary;
 		// NodeOperationError keeps the message as written; NodeApiError would swap a

@@ -13,9 +13,18 @@ import { PartsNotSentError } from '../../../core/delivery/job';
 import { validatedResults } from '../../../core/delivery/preview';
 import type { SendSettings } from '../../../core/delivery/sendSettings';
 import { uploadToken } from '../../../core/delivery/uploadName';
-import type { ItemResult } from '../../../core/results';
+import type { ItemResult, RunSummary } from '../../../core/results';
 import { summarize } from '../../../core/results';
-import { withErrorOutputRouting } from '../../shared/output';
+import type { ProgressReporter } from '../../../core/progress';
+import { ResultTally, tallySums } from '../../../core/resultTally';
+import { startProgress } from '../../shared/progress';
+import {
+	readOutputChoice,
+	RESULT_KEY,
+	resultItem,
+	summaryItem,
+	type OutputChoice,
+} from '../output';
 import { readSendSettings } from '../../shared/settings';
 import {
 	ExecutionCancelledError,
@@ -98,22 +107,26 @@ function asNodeError(ctx: IExecuteFunctions, error: unknown): unknown {
 	return error;
 }
 
+/** Where a stopped run's failures begin: the first failed item, and the first not known in. */
+interface StopPoint {
+	firstFailed?: number;
+	firstNotIn?: number;
+}
+
 /** The error that stops the node when a send failed for good: what got in, and how to finish. */
 function stoppedError(
 	ctx: IExecuteFunctions,
 	fatal: PlatformRequestError,
-	final: ItemResult[],
-	summary: ReturnType<typeof summarize>,
+	summary: RunSummary,
+	stop: StopPoint,
 ): NodeOperationError | NodeApiError {
-	const firstFailed = final.findIndex((result) => result.status === 'failed');
-	const resumeFrom =
-		final.findIndex((result) => result.status === 'failed' || result.status === 'notSent') + 1;
+	const resumeFrom = (stop.firstNotIn ?? -1) + 1;
 	const description =
 		`${summary.accepted} of ${summary.items} items were accepted before this failure, ${summary.failed} failed, ` +
 		`${summary.notSent} were not sent (${summary.requests} requests, ${summary.retries} retries). ` +
 		`Every item before item ${resumeFrom} is in: to finish, run again with "Start at Item" set to ${resumeFrom}, ` +
 		'or turn on "Continue On Fail" to get one result per item instead.';
-	const itemIndex = firstFailed >= 0 ? firstFailed : undefined;
+	const itemIndex = stop.firstFailed;
 	if (fatal.status === undefined) {
 		// No HTTP answer (connection lost, time-out): NodeApiError would replace the message
 		// with n8n's generic wording and lose which batch failed and after how many retries.
@@ -127,23 +140,109 @@ function stoppedError(
 	});
 }
 
+/** "Validate Only": every item's result as a preview, or their summary. */
+function previewOutput(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	settings: SendSettings,
+	input: PreparedInput,
+	choice: OutputChoice,
+): INodeExecutionData[] {
+	const previews = validatedResults(settings, input);
+	if (choice === 'summary') {
+		const tally = new ResultTally();
+		previews.forEach((result, index) => tally.add(index, result));
+		const stats = { requests: 0, retries: 0, retryReasons: {} };
+		return [summaryItem(settings.platform.id, tally, { ...tallySums(tally), ...stats }, true)];
+	}
+	// A preview: invalid items are results like the others, never an error nor the error output.
+	return previews.map((result, index) => {
+		const json = toOutput(result, settings, false);
+		if (choice === 'perItem') return { json, pairedItem: { item: index } };
+		return { json: { ...items[index].json, [RESULT_KEY]: json }, pairedItem: { item: index } };
+	});
+}
+
+/** What the sending tells as it goes: the progress reporter, and each result kept or counted. */
+function resultSink(
+	input: PreparedInput,
+	progress: ProgressReporter,
+	tally: ResultTally | undefined,
+	reported: Uint8Array | undefined,
+) {
+	return (item: PreparedItem, result: ItemResult) => {
+		if (result.status !== 'notSent') progress.sent++;
+		if (result.status === 'accepted' || result.status === 'queued') progress.accepted++;
+		if (tally && reported) {
+			// Counted and let go: "One Summary Item" keeps no result object per item.
+			tally.add(item.index, result, item.warnings !== undefined);
+			reported[item.index] = 1;
+		} else input.results[item.index] = result;
+	};
+}
+
+/** Sends the prepared items with progress told on the way; the failure that stopped it, if any. */
+async function sendWithProgress(
+	ctx: IExecuteFunctions,
+	transport: PlatformTransport,
+	settings: SendSettings,
+	input: PreparedInput,
+	report: (item: PreparedItem, result: ItemResult) => void,
+	progress: ProgressReporter,
+): Promise<PlatformRequestError | undefined> {
+	let fatal: PlatformRequestError | undefined;
+	let crash: unknown;
+	try {
+		if (input.prepared.length > 0) {
+			fatal = await deliver(ctx, transport, settings, input.prepared, report);
+		}
+	} catch (error) {
+		crash = error;
+	} finally {
+		progress.finish();
+	}
+	// Every item's serialized form is sent (or never will be): let it go before the output is
+	// built, the moment the node needs most memory (about 250 bytes an item, 240 MB at 1,000,000).
+	input.prepared.length = 0;
+	if (crash instanceof NodeOperationError || crash instanceof NodeApiError) throw crash;
+	if (crash) {
+		throw new NodeOperationError(ctx.getNode(), crash as Error, {
+			message:
+				crash instanceof ExecutionCancelledError
+					? crash.message
+					: `Import failed: ${(crash as Error).message}`,
+		});
+	}
+	return fatal;
+}
+
+/** The items not reported by the sending (invalid, skipped, never sent) counted in item order. */
+function tallyTheRest(tally: ResultTally, input: PreparedInput, reported: Uint8Array): void {
+	input.results.forEach((result, index) => {
+		if (result !== undefined) tally.add(index, result);
+	});
+	for (let index = 0; index < reported.length; index++) {
+		if (reported[index] === 0 && input.results[index] === undefined) tally.add(index, NOT_SENT);
+	}
+}
+
+const NOT_SENT: ItemResult = {
+	status: 'notSent',
+	message: 'Not sent: the import stopped before this item',
+};
+
 export async function importItems(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 	const items = this.getInputData();
 	const settings = await readSendSettings(this);
+	const choice = readOutputChoice(settings.options);
 	const onInvalid = this.getNodeParameter('onInvalid', 0) as 'stop' | 'skip';
 	const continueOnFail = this.continueOnFail();
 
 	const input = await prepareInput(this, items, settings);
 	if (settings.options.validateOnly === true) {
-		// A preview: invalid items are results like the others, never an error nor the error output.
-		return [
-			validatedResults(settings, input).map((result, index) => ({
-				json: toOutput(result, settings, false),
-				pairedItem: { item: index },
-			})),
-		];
+		return [previewOutput(this, items, settings, input, choice)];
 	}
-	const { results, prepared, warnings } = input;
+	const { results, warnings } = input;
 	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
 	if (invalidCount > 0 && onInvalid === 'stop') {
 		const { message, description, first } = invalidSummary(results);
@@ -156,44 +255,53 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		settings.credentials,
 		settings.policy,
 	);
-	const report = (item: PreparedItem, result: ItemResult) => {
-		results[item.index] = result;
-	};
-	let fatal: PlatformRequestError | undefined;
-	let crash: unknown;
-	try {
-		if (prepared.length > 0) fatal = await deliver(this, transport, settings, prepared, report);
-	} catch (error) {
-		crash = error;
-	}
-	// Every item's serialized form is sent (or never will be): let it go before the output is
-	// built, the moment the node needs most memory (about 250 bytes an item, 240 MB at 1,000,000).
-	prepared.length = 0;
-	if (crash instanceof NodeOperationError || crash instanceof NodeApiError) throw crash;
-	if (crash) {
-		throw new NodeOperationError(this.getNode(), crash as Error, {
-			message:
-				crash instanceof ExecutionCancelledError
-					? crash.message
-					: `Import failed: ${(crash as Error).message}`,
-		});
-	}
+	const tally = choice === 'summary' ? new ResultTally() : undefined;
+	const reported = tally ? new Uint8Array(items.length) : undefined;
+	const progress = startProgress(this, {
+		label: 'Import Items',
+		unit: 'items',
+		total: input.prepared.length,
+		stats: transport.stats,
+	});
+	progress.read = items.length;
+	const report = resultSink(input, progress, tally, reported);
+	const fatal = await sendWithProgress(this, transport, settings, input, report, progress);
 
+	if (tally && reported) {
+		tallyTheRest(tally, input, reported);
+		const { requests, retries, retryReasons } = transport.stats;
+		const summary = { ...tallySums(tally), requests, retries, retryReasons };
+		if (fatal && !continueOnFail) throw stoppedError(this, fatal, summary, tally);
+		logRetries(this, summary);
+		return [[summaryItem(settings.platform.id, tally, summary, false)]];
+	}
 	const final = finalResults(results, warnings);
 	const summary = summarize(final, transport.stats);
-	if (fatal && !continueOnFail) throw stoppedError(this, fatal, final, summary);
+	if (fatal && !continueOnFail) throw stoppedError(this, fatal, summary, stopPointOf(final));
+	logRetries(this, summary);
+	return [
+		final.map((result, index) =>
+			resultItem(this, choice, toOutput(result, settings, continueOnFail), items[index], index),
+		),
+	];
+}
+
+function stopPointOf(final: ItemResult[]): StopPoint {
+	const firstFailed = final.findIndex((result) => result.status === 'failed');
+	const firstNotIn = final.findIndex(
+		(result) => result.status === 'failed' || result.status === 'notSent',
+	);
+	return {
+		firstFailed: firstFailed >= 0 ? firstFailed : undefined,
+		firstNotIn: firstNotIn >= 0 ? firstNotIn : undefined,
+	};
+}
+
+/** Retries and possible duplicates go to n8n's log, where an operator looks for them. */
+function logRetries(ctx: IExecuteFunctions, summary: RunSummary): void {
 	if (summary.retries > 0 || summary.possiblyDuplicated > 0) {
-		this.logger.info(
+		ctx.logger.info(
 			`Import Items: ${summary.accepted}/${summary.items} accepted, ${summary.requests} requests, ${summary.retries} retries, ${summary.possiblyDuplicated} possibly duplicated`,
 		);
 	}
-	return [
-		final.map((result, index) =>
-			withErrorOutputRouting(
-				this,
-				{ json: toOutput(result, settings, continueOnFail), pairedItem: { item: index } },
-				index,
-			),
-		),
-	];
 }
