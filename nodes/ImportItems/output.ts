@@ -17,14 +17,14 @@ export const outputOptionProperties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{
-				name: 'One Result per Item',
-				value: 'perItem',
-				description: 'One output item per input item: its result only (status, batch, errors…)',
-			},
-			{
 				name: 'Include Input Fields',
 				value: 'withInput',
 				description: `One output item per input item: the input item's fields, and its result under "${RESULT_KEY}"`,
+			},
+			{
+				name: 'One Result per Item',
+				value: 'perItem',
+				description: 'One output item per input item: its result only (status, batch, errors…)',
 			},
 			{
 				name: 'One Summary Item',
