@@ -85,7 +85,7 @@ export function fieldMapOf(fields: MappingField[]): FieldMap {
 /**
  * Text that is exactly a number or a boolean becomes one, in a field of that type: an expression
  * reading a sheet or a CSV gives text. Only when nothing is lost ("0012" stays text, and the
- * platform's rules judge it); n8n's own conversion is off, as it refuses whole runs for one value.
+ * platform's rules judge it). n8n's own conversion is off (see mappedRecord).
  */
 export function convertedValue(field: MappingField | undefined, value: unknown): unknown {
 	if (typeof value !== 'string' || field === undefined) return value;
@@ -147,8 +147,10 @@ export function mappedRecord(
 ): IDataObject {
 	const mode = ctx.getNodeParameter('columns.mappingMode', index, 'defineBelow') as string;
 	if (mode === 'autoMapInputData') return autoMappedRecord(json, fields);
-	// n8n's check of the values against the list is skipped: the platform's validator judges each
-	// item and reports it, where n8n would fail the whole run at the first value it refuses.
+	// n8n's check of the values against the list is skipped, the platform's validator judges each
+	// item and reports it: n8n's would fail the whole run at the first value it refuses, and it
+	// reads "08/03/2024" as August 3rd and a date without a zone as UTC, where the package refuses
+	// the first as ambiguous and reads the second in the node's timezone.
 	const values = ctx.getNodeParameter('columns.value', index, {}, { skipValidation: true });
 	return definedRecord(values as IDataObject | null, fields);
 }
