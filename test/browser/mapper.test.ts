@@ -159,11 +159,11 @@ test('the list follows the Rimdian kind: orders list their own fields and the us
 test("n8n's own Remove All / Add All and Map Automatically work on the list", async () => {
 	const menu = page.locator(`${MAPPER} [data-test-id=columns-parameter-input-options-container] [data-test-id=action-toggle] [role=button]`);
 	await menu.click();
-	await page.locator('.el-dropdown-menu__item:visible', { hasText: /Remove All/ }).first().click();
+	await page.locator('.el-dropdown-menu__item:visible, [role=menuitem]:visible', { hasText: /Remove All/ }).first().click();
 	const order = rulesOf('order');
 	await waitForList({ all: order.required, required: order.required });
 	await menu.click();
-	await page.locator('.el-dropdown-menu__item:visible', { hasText: /Add All/ }).first().click();
+	await page.locator('.el-dropdown-menu__item:visible, [role=menuitem]:visible', { hasText: /Add All/ }).first().click();
 	await waitForList(order);
 	await pick(`${MAPPER} [data-test-id=mapping-mode-select]`, 'Map Automatically');
 	await page.waitForSelector(FIELDS, { state: 'detached' });
