@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import type { Platform, PlatformItemOptions } from '../../core/platform';
 import { ayona } from '../../platforms/ayona';
@@ -13,7 +13,7 @@ import { rimdian } from '../../platforms/rimdian';
 import { RIMDIAN_KINDS } from '../../platforms/rimdian/rules';
 import { userpilot } from '../../platforms/userpilot';
 import { USERPILOT_EVENT_TYPES } from '../../platforms/userpilot/rules';
-import { convertedValue } from '../../nodes/ImportItems/mapping';
+import { convertedValue, fieldMapOf, mappedRecord } from '../../nodes/ImportItems/mapping';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 
@@ -121,5 +121,35 @@ describe('mapped values: text converted only when nothing is lost', () => {
 		[undefined, '42', '42'],
 	])('%o %o → %o', (field, value, expected) => {
 		expect(convertedValue(field, value)).toEqual(expected);
+	});
+});
+
+describe('mapped records', () => {
+	const fields = fieldMapOf(rimdian.mappingFields({ timezone: 'UTC', rimdianKind: 'order' }));
+	/** Only what mappedRecord reads of n8n's context: the mapper's two parameters. */
+	function context(mappingMode: string, value: IDataObject | null) {
+		const parameters: Record<string, unknown> = { 'columns.mappingMode': mappingMode, 'columns.value': value };
+		return { getNodeParameter: (name: string) => parameters[name] } as unknown as IExecuteFunctions;
+	}
+
+	it('fields below: dotted ids nest, empty ones are left out, number text becomes a number', () => {
+		const value = { external_id: 'o-1', total_price: '1200', 'user.external_id': 'u-1', 'user.email': '', currency: null };
+		expect(mappedRecord(context('defineBelow', value), 0, {}, fields)).toEqual({
+			external_id: 'o-1',
+			total_price: 1200,
+			user: { external_id: 'u-1' },
+		});
+		expect(mappedRecord(context('defineBelow', null), 0, {}, fields)).toEqual({});
+	});
+
+	it('map automatically: listed dotted names nest, every other field is kept, the input is not changed', () => {
+		const json: IDataObject = { external_id: 'o-1', user: { is_authenticated: true }, 'user.external_id': 'u-1', 'odd.key': 1 };
+		const before = JSON.stringify(json);
+		expect(mappedRecord(context('autoMapInputData', null), 0, json, fields)).toEqual({
+			external_id: 'o-1',
+			user: { is_authenticated: true, external_id: 'u-1' },
+			'odd.key': 1,
+		});
+		expect(JSON.stringify(json)).toBe(before);
 	});
 });
