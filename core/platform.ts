@@ -1,4 +1,5 @@
 import type {
+	FieldType,
 	ICredentialDataDecryptedObject,
 	IDataObject,
 	IHttpRequestHelper,
@@ -41,6 +42,21 @@ export interface PlatformItemOptions extends ValidatorOptions {
 	defaultEventType?: string;
 	/** Ayona: the REST source the entries belong to. */
 	sourceId?: string;
+}
+
+/**
+ * One field of the platform's item, as "Map Each Field Manually" lists it. Derived from the
+ * platform's own rules, so that the list and the validator cannot say different things.
+ */
+export interface MappingField {
+	/** The field's name in the item before `mapItem`; dots nest it (`user.external_id`). */
+	id: string;
+	/** The validator refuses an item without it. */
+	required: boolean;
+	/** What the editor offers for it; the validator, not n8n, judges the value. */
+	type: FieldType;
+	/** The values an `options` field takes. */
+	options?: string[];
 }
 
 /** Platforms that take items as JSON batches (Rimdian, Ayona). */
@@ -218,6 +234,8 @@ export interface Platform {
 	): Promise<IDataObject>;
 	/** Turns an error answer into a sentence a user can act on (never echoing secrets). */
 	describeError(response: FailedResponse): string;
+	/** The fields of one item under these node options, for "Map Each Field Manually". */
+	mappingFields(options: PlatformItemOptions): MappingField[];
 	/** n8n item JSON to the platform's item shape, before validation. */
 	mapItem(json: IDataObject, options: PlatformItemOptions): unknown;
 	compileValidator(options: PlatformItemOptions): ItemValidator;

@@ -11,6 +11,7 @@ import { labelOfPlatform } from '../shared/properties';
 
 import { importItems } from './actions/importItems.operation';
 import { importItemsProperties } from './description';
+import { getPlatformFields } from './mapping';
 
 export class ImportItems implements INodeType {
 	description: INodeTypeDescription = {
@@ -30,7 +31,10 @@ export class ImportItems implements INodeType {
 		properties: importItemsProperties,
 	};
 
-	methods = { credentialTest: { dataImportApiTest: testDataImportCredential } };
+	methods = {
+		credentialTest: { dataImportApiTest: testDataImportCredential },
+		resourceMapping: { getPlatformFields },
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await importItems.call(this);

@@ -7,6 +7,7 @@ import {
 	userpilotJobOptionProperties,
 } from '../shared/properties';
 
+import { mapperProperties } from './mapping';
 import { outputOptionProperties } from './output';
 
 export const importItemsProperties: INodeProperties[] = [
@@ -21,6 +22,12 @@ export const importItemsProperties: INodeProperties[] = [
 				name: 'Define Fields Below',
 				value: 'define',
 				description: 'Build each platform item from the fields set below (expressions welcome)',
+			},
+			{
+				name: 'Map Each Field Manually',
+				value: 'mapper',
+				description:
+					"Pick from the platform's fields for the chosen kind or event type, required ones marked, or map the input's fields by name",
 			},
 			{
 				name: 'Use Input Fields As They Are',
@@ -68,6 +75,7 @@ export const importItemsProperties: INodeProperties[] = [
 			},
 		],
 	},
+	...mapperProperties,
 	{
 		displayName: 'Invalid Items',
 		name: 'onInvalid',

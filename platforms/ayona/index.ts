@@ -89,6 +89,12 @@ export const ayona: Platform = {
 		acceptedStatuses: [400],
 	}),
 	describeError,
+	// The page's three fields: an entry needs its date and content; a missing name is anonymous.
+	mappingFields: () => [
+		{ id: 'date', required: true, type: 'dateTime' },
+		{ id: 'name', required: false, type: 'string' },
+		{ id: 'content', required: true, type: 'string' },
+	],
 	mapItem: (json) => json,
 	compileValidator: (options) => compileAyonaValidator(options),
 	delivery: {

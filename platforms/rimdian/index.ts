@@ -11,6 +11,7 @@ import {
 	unexpectedSuccessMessage,
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
+import { rimdianMappingFields } from './mapping';
 import { compileRimdianValidator, RIMDIAN_KINDS } from './rules';
 import { rimdianWatcher } from './watcher';
 
@@ -273,6 +274,7 @@ export const rimdian: Platform = {
 		url: `${endpoints.api}/api/dataLog.list?limit=1&workspace_id=${encodeURIComponent(String(credentials.workspaceId ?? ''))}`,
 	}),
 	describeError,
+	mappingFields: rimdianMappingFields,
 	mapItem,
 	compileValidator: (options) => compileRimdianValidator(options),
 	delivery: {

@@ -10,6 +10,7 @@ import {
 } from '../../core/errorBody';
 import type { FailedResponse, Platform, PlatformItemOptions } from '../../core/platform';
 import { userpilotJobOperations } from './delivery';
+import { userpilotMappingFields } from './mapping';
 import { compileUserpilotValidator, USERPILOT_SOURCES } from './rules';
 import { userpilotWatcher } from './watcher';
 
@@ -178,6 +179,7 @@ export const userpilot: Platform = {
 		url: `${endpoints.api}/v1/background_jobs`,
 	}),
 	describeError,
+	mappingFields: userpilotMappingFields,
 	mapItem,
 	compileValidator: (options) => compileUserpilotValidator(options),
 	delivery: {

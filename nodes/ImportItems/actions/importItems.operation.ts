@@ -32,6 +32,7 @@ import {
 	PlatformTransport,
 } from '../../../core/transport';
 import { setPath } from '../../../core/paths';
+import { fieldMapOf, mappedRecord } from '../mapping';
 
 /** The item as the user built it in "Define Fields Below", or the input item's own fields. */
 function recordOf(ctx: IExecuteFunctions, mode: string, index: number, json: IDataObject): unknown {
@@ -75,7 +76,14 @@ async function prepareInput(
 		1,
 		Math.floor((settings.options.startAtItem as number | undefined) ?? 1),
 	);
-	const recordAt = (index: number) => recordOf(ctx, mode, index, items[index].json);
+	const fields =
+		mode === 'mapper'
+			? fieldMapOf(settings.platform.mappingFields(settings.itemOptions))
+			: undefined;
+	const recordAt = (index: number) =>
+		fields
+			? mappedRecord(ctx, index, items[index].json, fields)
+			: recordOf(ctx, mode, index, items[index].json);
 	return await prepareItems(items.length, recordAt, settings, startAt);
 }
 
