@@ -45,26 +45,22 @@ function lineBreaks(text: string): number {
 type RawCell = string | Uint8Array;
 
 /**
- * Decodes a record's cells; `valid` is false when a cell is not valid UTF-8. `checked` says the
- * bytes are known to be valid UTF-8 already (every chunk of the file so far was), and then no
- * cell is checked again.
+ * Decodes a record's cells in place (the record is the parser's new array, ours to keep: no copy
+ * per row); false when a cell is not valid UTF-8. `checked` says the bytes are known to be valid
+ * UTF-8 already (every chunk of the file so far was), and then no cell is checked again.
  */
-function decodeCells(raw: RawCell[], checked: boolean): { cells: string[]; valid: boolean } {
-	const cells: string[] = new Array(raw.length);
+function decodeCells(raw: RawCell[], checked: boolean): boolean {
 	let valid = true;
 	for (let i = 0; i < raw.length; i++) {
 		const cell = raw[i];
-		if (typeof cell === 'string') {
-			cells[i] = cell;
-			continue;
-		}
+		if (typeof cell === 'string') continue;
 		const bytes = Buffer.isBuffer(cell)
 			? cell
 			: Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
 		if (!checked && valid && !isUtf8(bytes)) valid = false;
-		cells[i] = bytes.toString('utf8');
+		raw[i] = bytes.toString('utf8');
 	}
-	return { cells, valid };
+	return valid;
 }
 
 /**
@@ -335,7 +331,8 @@ class CsvRows {
 		this.records++;
 		const startLine = this.nextLine + (context.empty_lines - this.emptyLinesBefore);
 		this.emptyLinesBefore = context.empty_lines;
-		const { cells, valid } = decodeCells(record, this.file.utf8.clean);
+		const valid = decodeCells(record, this.file.utf8.clean);
+		const cells = record as string[];
 		let breaks = 0;
 		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
 		this.nextLine = startLine + breaks + 1;
