@@ -48,12 +48,18 @@ type RawCell = string | Uint8Array;
  * Decodes a record's cells in place (the record is the parser's new array, ours to keep: no copy
  * per row); false when a cell is not valid UTF-8. `checked` says the bytes are known to be valid
  * UTF-8 already (every chunk of the file so far was), and then no cell is checked again.
+ * `suspectText`: the UTF-8 file has bad bytes, so cells should now come as bytes; one that came as
+ * text with U+FFFD in it may hide them (a parser that no longer honours the switch to bytes), and
+ * is refused rather than imported with the replacement character.
  */
-function decodeCells(raw: RawCell[], checked: boolean): boolean {
+function decodeCells(raw: RawCell[], checked: boolean, suspectText: boolean): boolean {
 	let valid = true;
 	for (let i = 0; i < raw.length; i++) {
 		const cell = raw[i];
-		if (typeof cell === 'string') continue;
+		if (typeof cell === 'string') {
+			if (suspectText && valid && cell.includes('\uFFFD')) valid = false;
+			continue;
+		}
 		const bytes = Buffer.isBuffer(cell)
 			? cell
 			: Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
@@ -331,7 +337,8 @@ class CsvRows {
 		this.records++;
 		const startLine = this.nextLine + (context.empty_lines - this.emptyLinesBefore);
 		this.emptyLinesBefore = context.empty_lines;
-		const valid = decodeCells(record, this.file.utf8.clean);
+		const { utf8, head } = this.file;
+		const valid = decodeCells(record, utf8.clean, !utf8.clean && head.encoding === 'utf8');
 		const cells = record as string[];
 		let breaks = 0;
 		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
