@@ -20,6 +20,8 @@ import {
 	effectiveBatchSize,
 	sendBatches,
 	toBatchesFromChunks,
+	type AcceptedBatch,
+	type Batch,
 	type PreparedItem,
 } from './batch';
 import type { SendSettings } from './sendSettings';
@@ -163,6 +165,15 @@ class RowTally {
 	resumeFromRow?: number;
 
 	constructor(private readonly reject: (rejected: RejectedRow, row: PreparedRow) => void) {}
+
+	/** A batch the platform took: its rows counted, their warnings and possible duplicates noted. */
+	acceptedBatch(batch: Batch, accepted: AcceptedBatch): void {
+		this.accepted += batch.items.length;
+		for (const item of batch.items) {
+			if (item.warnings !== undefined) this.warnings.add(item.warnings, item.index + 1);
+			if (accepted.possiblyDuplicated) this.possiblyDuplicated.add(item.index + 1);
+		}
+	}
 
 	report(item: PreparedItem, result: ItemResult): void {
 		const row = item as PreparedRow;
@@ -361,8 +372,12 @@ async function importWithRejections(
 		},
 		(item, result) => {
 			if (result.status !== 'notSent') progress.sent++;
-			if (result.status === 'accepted') progress.accepted++;
 			tally.report(item, result);
+		},
+		(batch, accepted) => {
+			progress.sent += batch.items.length;
+			progress.accepted += batch.items.length;
+			tally.acceptedBatch(batch, accepted);
 		},
 	);
 	if (reading.fileError) {
