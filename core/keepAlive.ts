@@ -40,12 +40,12 @@ export function keepAliveAllowed(env: NodeJS.ProcessEnv = process.env): boolean 
 const PLAIN_OPTIONS = new Set(['method', 'url', 'body', 'headers', 'timeout']);
 
 /**
- * The absolute http(s) URL of a request with a text body and plain options only (a batch); undefined
+ * The absolute http(s) URL of a request with a text or bytes body and plain options only (a batch); undefined
  * for anything n8n's helper treats specially (a stream or form body, a query, TLS or proxy
  * options, a relative URL).
  */
 export function plainRequestUrl(options: IHttpRequestOptions): URL | undefined {
-	if (typeof options.body !== 'string') return undefined;
+	if (typeof options.body !== 'string' && !Buffer.isBuffer(options.body)) return undefined;
 	for (const [key, value] of Object.entries(options)) {
 		if (value !== undefined && !PLAIN_OPTIONS.has(key)) return undefined;
 	}
@@ -64,7 +64,7 @@ export interface KeepAliveRequest {
 	url: URL;
 	method: string;
 	headers: Record<string, string>;
-	body: string;
+	body: string | Buffer;
 	timeoutMs: number;
 	signal?: AbortSignal;
 }

@@ -421,7 +421,7 @@ export class PlatformTransport {
 			url,
 			method: attempt.method ?? 'GET',
 			headers,
-			body: attempt.body as string,
+			body: attempt.body as string | Buffer,
 			timeoutMs: attempt.timeout ?? this.policy.timeoutMs,
 			signal: this.signal,
 		});

@@ -94,7 +94,8 @@ function contextWith(helper?: (options: IHttpRequestOptions) => unknown) {
 const policy = { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 20, timeoutMs: 2000 };
 
 function batch(url: string) {
-	return { method: 'POST' as const, url: `${url}/data`, body: '{"items":[]}', headers: { 'Content-Type': 'application/json' } };
+	// As core/delivery/batch sends it: bytes.
+	return { method: 'POST' as const, url: `${url}/data`, body: Buffer.from('{"items":[]}'), headers: { 'Content-Type': 'application/json' } };
 }
 
 async function until(check: () => boolean, ms = 2000) {
@@ -265,6 +266,7 @@ test("with a proxy or n8n's SSRF protection configured, every request goes throu
 
 test("only plain batches go out on kept-alive connections; streams, queries, TLS options and redirects stay with n8n's helper", async () => {
 	assert.ok(plainRequestUrl({ method: 'POST', url: 'https://x.test/data', body: '{}', headers: {} }));
+	assert.ok(plainRequestUrl({ method: 'POST', url: 'https://x.test/data', body: Buffer.from('{}') }));
 	assert.equal(plainRequestUrl({ method: 'GET', url: 'https://x.test/jobs' }), undefined);
 	assert.equal(plainRequestUrl({ method: 'POST', url: '/data', body: '{}' }), undefined);
 	assert.equal(plainRequestUrl({ method: 'POST', url: 'https://x.test/data', body: '{}', qs: { a: 1 } }), undefined);
