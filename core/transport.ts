@@ -212,6 +212,8 @@ export class PlatformTransport {
 		readonly platform: Platform,
 		readonly credentials: ICredentialDataDecryptedObject,
 		readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+		/** `keepAlive: false` sends everything through n8n's helper (a benchmark's baseline). */
+		options: { keepAlive?: boolean } = {},
 	) {
 		this.endpoints = platform.resolveEndpoints(credentials);
 		const ctx = context as Partial<IExecuteFunctions>;
@@ -221,7 +223,7 @@ export class PlatformTransport {
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
 		this.pacer = pacerFor(policy.maxRequestsPerMinute, { now: Date.now, pause });
-		if (keepAliveAllowed()) {
+		if (options.keepAlive !== false && keepAliveAllowed()) {
 			this.connections = new KeepAliveConnections();
 			// A cancelled execution leaves no socket behind, even before the node's code unwinds.
 			this.signal?.addEventListener('abort', this.close, { once: true });
