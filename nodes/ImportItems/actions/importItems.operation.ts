@@ -207,6 +207,7 @@ async function sendWithProgress(
 	} catch (error) {
 		crash = error;
 	} finally {
+		transport.close();
 		progress.finish();
 	}
 	// Every item's serialized form is sent (or never will be): let it go before the output is
