@@ -521,8 +521,12 @@ export interface BenchN8n {
 	n8n: N8nInstance;
 	/** Imports workflows (ids kept) in one n8n process. */
 	importWorkflows(workflows: Workflow[]): Promise<void>;
-	/** `n8n execute`, its process sampled every 50 ms. */
-	run(workflowId: string, timeoutMs?: number): Promise<BenchRun>;
+	/**
+	 * `n8n execute`, its process sampled every 50 ms. With `summary`, the execution is read through
+	 * bench/n8n-summary-hook.js (n8n's own run data, written when the execution ends) and n8n exits
+	 * without printing it: for executions too big for `n8n execute` to print.
+	 */
+	run(workflowId: string, timeoutMs?: number, options?: { summary?: boolean }): Promise<BenchRun>;
 	dispose(): Promise<void>;
 }
 
@@ -562,6 +566,29 @@ export interface BenchRun {
 	/** The tail of stdout and stderr, for error messages. */
 	tail: string;
 	process: ProcessSample;
+	/** What bench/n8n-summary-hook.js wrote, when the run asked for a summary. */
+	summary?: N8nSummary;
+}
+
+/** What bench/n8n-summary-hook.js writes when an execution ends. */
+export interface N8nSummary {
+	status?: string;
+	error?: string;
+	nodes: Record<string, { startTime?: number; executionTime?: number; executionStatus?: string; outputItems: number[]; resultStatuses: Record<string, number> }>;
+	/** The n8n process at the end of the execution: VmHWM (its peak so far) and VmRSS. */
+	memory: { hwmBytes: number; rssBytes: number; heapUsedBytes: number };
+}
+
+const SUMMARY_HOOK = path.join(__dirname, 'n8n-summary-hook.js');
+
+function readSummary(file: string): Pick<BenchRun, 'status' | 'nodes' | 'error' | 'summary'> | undefined {
+	if (!fs.existsSync(file)) return undefined;
+	const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as N8nSummary;
+	const nodes: Record<string, NodeRun> = {};
+	for (const [name, node] of Object.entries(summary.nodes)) {
+		nodes[name] = { startTime: node.startTime, executionTime: node.executionTime, executionStatus: node.executionStatus, items: node.outputItems[0] ?? 0 };
+	}
+	return { status: summary.status ?? 'no-output', nodes, error: summary.error, summary };
 }
 
 /**
@@ -639,9 +666,11 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 		async importWorkflows(workflows) {
 			await n8n.importWorkflows(workflows);
 		},
-		async run(workflowId, timeoutMs = 600_000) {
+		async run(workflowId, timeoutMs = 600_000, options = {}) {
 			const outFile = path.join(n8n.userFolder, `bench-${++counter}.out`);
 			const errFile = `${outFile}.err`;
+			const summaryFile = `${outFile}.summary.json`;
+			const summaryEnv = options.summary ? { EXTERNAL_HOOK_FILES: SUMMARY_HOOK, BENCH_SUMMARY_FILE: summaryFile, BENCH_SUMMARY_EXIT: '1' } : {};
 			const out = fs.openSync(outFile, 'w');
 			const err = fs.openSync(errFile, 'w');
 			const elapsed = timer();
@@ -649,7 +678,7 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles')}`] : [];
 			const child = spawn(n8n.nodeBin, [...profile, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
 				cwd: n8n.userFolder,
-				env: { ...n8n.env },
+				env: { ...n8n.env, ...summaryEnv },
 				stdio: ['ignore', out, err],
 			});
 			fs.closeSync(out);
@@ -671,7 +700,8 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			const closedAt = Date.now();
 			const processSample = sampler.stop();
 			const outputBytes = fs.statSync(outFile).size;
-			const parsed = await readExecutionOutput(outFile);
+			const parsed = (options.summary ? readSummary(summaryFile) : undefined) ?? (await readExecutionOutput(outFile));
+			fs.rmSync(summaryFile, { force: true });
 			if (profile.length > 0) {
 				// Beside the profile: when the process ended (epoch ms) and each node's start and
 				// duration, so that bench/profile-top.ts can keep one node's samples.
@@ -695,7 +725,7 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			};
 			const tail = `${tailOf(outFile)}\n${tailOf(errFile)}${timedOut ? `\n(killed after ${timeoutMs} ms)` : ''}`;
 			let result: ExecutionResult | undefined;
-			if (outputBytes < 64 * 1024 * 1024) {
+			if (!options.summary && outputBytes < 64 * 1024 * 1024) {
 				const stdout = fs.readFileSync(outFile, 'utf8');
 				result = toExecutionResult({ args: [], stdout, stderr: '', exitCode, signal: null, timedOut, wallMs });
 			}
