@@ -148,7 +148,7 @@ interface Point {
 }
 
 async function main(): Promise<void> {
-	const items = Math.round(envNumber('BENCH_ITEMS', 5_000));
+	const items = Math.round(envNumber('BENCH_ITEMS', 20_000));
 	const concurrencies = envList('BENCH_CONCURRENCY', [1, 2, 4, 8, 16]).map(Math.round);
 	const batches = envList('BENCH_BATCH', [25, 50, 100]).map(Math.round);
 	const reps = Math.round(envNumber('BENCH_REPS', 1));

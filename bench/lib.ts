@@ -995,8 +995,8 @@ function rawRequests(samples: ReceiverSample[], host: string, authorization: str
 export async function receiverMax(receiver: ReceiverProcess, samples: ReceiverSample[], options: { seconds?: number; connections?: number; inFlight?: number } = {}): Promise<ReceiverMax> {
 	if (samples.length === 0) fatal('receiver max: no sample bodies to replay (the contender sent nothing?)');
 	const seconds = options.seconds ?? envNumber('BENCH_RECEIVER_MAX_SECONDS', 2);
-	const connections = options.connections ?? 4;
-	const inFlight = options.inFlight ?? 16;
+	const connections = options.connections ?? 8;
+	const inFlight = options.inFlight ?? 32;
 	const target = new URL(receiver.url);
 	const requests = rawRequests(samples, target.host, `Bearer ${RIMDIAN_TOKEN}`);
 	await receiver.reset();

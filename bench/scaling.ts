@@ -17,6 +17,9 @@
  *   npm run bench:scaling
  *   BENCH_SCALING_SIZES=10000,100000,1000000   sizes (both parts)
  *   BENCH_SCALING_N8N_MAX=1000000              largest size run inside n8n
+ *   BENCH_SCALING_REPS=3                       runs per size inside n8n (1), medians: a process's peak
+ *                                              memory moves with when V8 collects, so one run per
+ *                                              size gives a rough memory-per-item figure
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +35,7 @@ import {
 	loadNow,
 	log,
 	mb,
+	median,
 	nodeTime,
 	num,
 	printMachine,
@@ -65,6 +69,8 @@ interface N8nPoint {
 	wallMs: number;
 	sourceOnlyWallMs: number;
 	resultStatuses: Record<string, number>;
+	/** Runs per size (BENCH_SCALING_REPS); the figures are their medians. */
+	runs?: number;
 }
 
 interface ValidationPoint {
@@ -137,6 +143,14 @@ async function measureSize(bench: BenchN8n, receiver: ReceiverProcess, size: num
 	};
 }
 
+/** The run of median node time, with the median peaks of all runs (each median on its own). */
+function medianPoint(runs: N8nPoint[]): N8nPoint {
+	const byTime = [...runs].sort((a, b) => a.nodeMs - b.nodeMs)[Math.floor((runs.length - 1) / 2)];
+	const peakBytes = median(runs.map((run) => run.peakBytes));
+	const sourceOnlyPeakBytes = median(runs.map((run) => run.sourceOnlyPeakBytes));
+	return { ...byTime, peakBytes, sourceOnlyPeakBytes, bytesPerItem: (peakBytes - sourceOnlyPeakBytes) / byTime.size, runs: runs.length };
+}
+
 async function measureInN8n(sizes: number[]): Promise<N8nPoint[]> {
 	const points: N8nPoint[] = [];
 	if (sizes.length === 0) return points;
@@ -155,7 +169,10 @@ async function measureInN8n(sizes: number[]): Promise<N8nPoint[]> {
 		await bench.importWorkflows(pairs.flatMap((pair) => [pair.sourceOnly, pair.withNode]));
 		for (const [index, pair] of pairs.entries()) {
 			// Alternate which of the pair goes first.
-			const point = await measureSize(bench, receiver, pair.size, pair, index % 2 === 0);
+			const reps = Math.round(envNumber('BENCH_SCALING_REPS', 1));
+			const runs: N8nPoint[] = [];
+			for (let rep = 0; rep < reps; rep++) runs.push(await measureSize(bench, receiver, pair.size, pair, (index + rep) % 2 === 0));
+			const point = medianPoint(runs);
 			points.push(point);
 			log(
 				`n8n ${num(pair.size)} items: Import Items ${num(point.nodeMs)} ms (${num(point.usPerItem, 1)} µs/item), peak ${num(mb(point.peakBytes))} MiB ` +
