@@ -15,6 +15,7 @@ function busiestProcesses(): string {
 	try {
 		return execFileSync('ps', ['-eo', 'pid,pcpu,rss,etime,args', '--sort=-pcpu'], { encoding: 'utf8' })
 			.split('\n')
+			.filter((line) => !line.includes('ps -eo'))
 			.slice(0, 9)
 			.map((line) => line.slice(0, 160))
 			.join('\n');
