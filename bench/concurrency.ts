@@ -4,11 +4,11 @@
  * the receiver (bench/receiver.ts, its own process: a peer that only reads and counts), at concurrency 1, 2, 4, 8, 16 and batch sizes 25, 50, 100.
  *
  * Two transports, alternating at every point:
- *   - "n8n helper": requests go through n8n-core's own httpRequest (from the n8n that
- *     `npm run e2e:setup` installs), as httpRequestWithAuthentication does inside n8n: a new
- *     http.Agent, so a new TCP connection, for every request;
- *   - "keep-alive": the same sender over an http.Agent({keepAlive: true}): what reusing
- *     connections would give.
+ *   - "n8n helper": the transport with its kept-alive connections off, so requests go through
+ *     n8n-core's own httpRequest (from the n8n that `npm run e2e:setup` installs), as
+ *     httpRequestWithAuthentication does inside n8n: a new http.Agent, so a new TCP connection,
+ *     for every request;
+ *   - "keep-alive": the transport as the nodes use it, batches on its own kept-alive connections.
  * Then one n8n run of Import Items at its defaults (batch 100, concurrency 4) on the same items,
  * to compare the in-process figure with the node in n8n (BENCH_CONCURRENCY_N8N=0 skips it).
  *
@@ -99,6 +99,9 @@ function contextFor(send: Send, credentials: ICredentialDataDecryptedObject): Re
 	} as unknown as RequestContext;
 }
 
+/** n8n-core's httpRequest, set in main: the one Send that keeps the transport on n8n's helper. */
+let helperSend: Send | undefined;
+
 /** TCP connections this process opened (Node's net.client.socket diagnostics channel). */
 let socketsOpened = 0;
 diagnostics.subscribe('net.client.socket', () => {
@@ -116,7 +119,10 @@ async function sendAll(
 ): Promise<{ ms: number; sockets: number }> {
 	await receiver.reset();
 	const sockets0 = socketsOpened;
-	const transport = new PlatformTransport(contextFor(send, credentials), rimdian, credentials);
+	// The keep-alive arm is the transport's own connections (its helper is then not called).
+	const transport = new PlatformTransport(contextFor(send, credentials), rimdian, credentials, undefined, {
+		keepAlive: send !== helperSend,
+	});
 	let accepted = 0;
 	const started = process.hrtime.bigint();
 	const fatalError = await sendBatches(
@@ -134,6 +140,7 @@ async function sendAll(
 	if (accepted !== prepared.length || stats.items !== prepared.length) {
 		fatal(`batch ${batch}, concurrency ${concurrency}: ${accepted} accepted, the receiver counted ${stats.items} of ${prepared.length}`);
 	}
+	transport.close();
 	return { ms, sockets: socketsOpened - sockets0 };
 }
 
@@ -176,6 +183,7 @@ async function main(): Promise<void> {
 			prepared.push(outcome.item);
 		}
 		const viaN8n = n8nHttpRequest();
+		helperSend = viaN8n;
 		const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...concurrencies) });
 		const viaKeepAlive = keepAliveRequest(agent);
 

@@ -8,6 +8,8 @@ import type {
 } from 'n8n-workflow';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { authenticateRequest } from './authenticate';
+import { KeepAliveConnections, keepAliveAllowed, plainRequestUrl } from './keepAlive';
 import { pacerFor, type RequestPacer } from './pacer';
 import type { Endpoints, Platform } from './platform';
 
@@ -174,8 +176,14 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string): u
 }
 
 /**
- * Sends requests to one platform through n8n's authenticated request helper, retrying 429
- * (honouring Retry-After), 5xx and connection failures with bounded exponential back-off.
+ * Sends requests to one platform, retrying 429 (honouring Retry-After), 5xx and connection
+ * failures with bounded exponential back-off. Batches (a text body, plain options) go out on
+ * connections kept alive for the execution, authenticated by the credential's own code; all else
+ * goes through n8n's authenticated request helper, which opens a connection per request: job
+ * polls, look-ups, Userpilot's multipart upload (one request per job, its stream body made anew
+ * each attempt: keep-alive buys nothing there), the re-send after a 401 (n8n renews the token),
+ * the first request that needs a token n8n has not fetched yet, and every request when a proxy
+ * or n8n's SSRF protection is configured. Call `close` when the execution's work is done.
  */
 export class PlatformTransport {
 	readonly stats = new TransportStats();
@@ -196,11 +204,16 @@ export class PlatformTransport {
 	 */
 	private readonly credentialOptions: IAdditionalCredentialOptions;
 
+	/** Undefined when n8n's helper must send everything (a proxy, SSRF protection). */
+	private readonly connections?: KeepAliveConnections;
+
 	constructor(
 		private readonly context: RequestContext,
 		readonly platform: Platform,
 		readonly credentials: ICredentialDataDecryptedObject,
 		readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+		/** `keepAlive: false` sends everything through n8n's helper (a benchmark's baseline). */
+		options: { keepAlive?: boolean } = {},
 	) {
 		this.endpoints = platform.resolveEndpoints(credentials);
 		const ctx = context as Partial<IExecuteFunctions>;
@@ -210,6 +223,11 @@ export class PlatformTransport {
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
 		this.pacer = pacerFor(policy.maxRequestsPerMinute, { now: Date.now, pause });
+		if (options.keepAlive !== false && keepAliveAllowed()) {
+			this.connections = new KeepAliveConnections();
+			// A cancelled execution leaves no socket behind, even before the node's code unwinds.
+			this.signal?.addEventListener('abort', this.close, { once: true });
+		}
 		const ref = (
 			context as {
 				getNode?: () => { credentials?: Record<string, { id: string | null; name: string }> };
@@ -223,6 +241,17 @@ export class PlatformTransport {
 				data: credentials,
 			},
 		};
+	}
+
+	/** Closes the kept-alive connections (idempotent); a later batch would go out as cancelled. */
+	readonly close = (): void => {
+		this.connections?.close();
+		this.signal?.removeEventListener('abort', this.close);
+	};
+
+	/** Sockets held open now (for tests). */
+	get openSockets(): number {
+		return this.connections?.openSockets ?? 0;
 	}
 
 	/**
@@ -346,6 +375,12 @@ export class PlatformTransport {
 	private async send(attempt: IHttpRequestOptions, throwOnError: boolean): Promise<RawResponse> {
 		// Every attempt goes through here (a retry, the re-send after a 401), so each takes a slot.
 		await this.pacer?.take(this.signal);
+		const url = throwOnError ? undefined : this.keepAliveUrl(attempt);
+		if (url && this.connections) {
+			const answer = await this.sendKeptAlive(this.connections, attempt, url);
+			// A redirect is left to n8n's helper, which follows it by n8n's rules.
+			if (answer.statusCode < 300 || answer.statusCode >= 400) return answer;
+		}
 		const response = (await this.context.helpers.httpRequestWithAuthentication.call(
 			this.context,
 			CREDENTIAL_TYPE,
@@ -362,6 +397,36 @@ export class PlatformTransport {
 			body: response.body,
 			headers: response.headers ?? {},
 		};
+	}
+
+	/** The URL when this attempt can go out on a kept-alive connection. */
+	private keepAliveUrl(attempt: IHttpRequestOptions): URL | undefined {
+		if (!this.connections) return undefined;
+		// n8n fetches a missing token (preAuthentication) before sending: let it, once.
+		const needsToken = this.platform.login?.(this.credentials, this.endpoints) !== undefined;
+		if (needsToken && !this.credentials.sessionToken) return undefined;
+		return plainRequestUrl(attempt);
+	}
+
+	/** One attempt on a kept-alive connection, authenticated as the credential type does it. */
+	private async sendKeptAlive(
+		connections: KeepAliveConnections,
+		attempt: IHttpRequestOptions,
+		url: URL,
+	): Promise<RawResponse> {
+		const authenticated = authenticateRequest(this.platform, this.credentials, attempt);
+		const headers: Record<string, string> = {};
+		for (const [name, value] of Object.entries(authenticated.headers ?? {})) {
+			if (value !== undefined) headers[name] = String(value);
+		}
+		return await connections.send({
+			url,
+			method: attempt.method ?? 'GET',
+			headers,
+			body: attempt.body as string | Buffer,
+			timeoutMs: attempt.timeout ?? this.policy.timeoutMs,
+			signal: this.signal,
+		});
 	}
 
 	private classifyAnswer(response: RawResponse): RetryableFailure | Error {

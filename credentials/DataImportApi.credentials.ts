@@ -9,7 +9,7 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
-import { checkBaseUrl } from '../core/baseUrl';
+import { authenticateRequest } from '../core/authenticate';
 import { DEFAULT_PLATFORM, PLATFORMS, getPlatform, platformsByName } from '../platforms';
 
 /** Platform-specific fields, each shown only when its platform is picked. */
@@ -70,15 +70,7 @@ export class DataImportApi implements ICredentialType {
 		credentials: ICredentialDataDecryptedObject,
 		requestOptions: IHttpRequestOptions,
 	): Promise<IHttpRequestOptions> => {
-		const platform = getPlatform(credentials.platform);
-		// Every request is checked here before a header is added: the key goes nowhere unsafe.
-		const target = requestOptions.baseURL ?? requestOptions.url;
-		if (target && /^[a-z]+:/i.test(target)) {
-			checkBaseUrl(new URL(target).origin, credentials.allowInsecureHttp === true);
-		}
-		return {
-			...requestOptions,
-			headers: { ...requestOptions.headers, ...platform.authHeaders(credentials) },
-		};
+		// One implementation with the transport's own requests: same check, same headers.
+		return authenticateRequest(getPlatform(credentials.platform), credentials, requestOptions);
 	};
 }

@@ -226,7 +226,11 @@ export async function importFile(this: IExecuteFunctions): Promise<INodeExecutio
 					: platform.delivery.mode === 'job'
 						? uploadOne
 						: importOne;
-			output.push(await send(this, source, file, settings, transport, index));
+			try {
+				output.push(await send(this, source, file, settings, transport, index));
+			} finally {
+				transport.close();
+			}
 		} catch (error) {
 			failure = error;
 		}

@@ -165,6 +165,8 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		if (prepared.length > 0) fatal = await deliver(this, transport, settings, prepared, report);
 	} catch (error) {
 		crash = error;
+	} finally {
+		transport.close();
 	}
 	// Every item's serialized form is sent (or never will be): let it go before the output is
 	// built, the moment the node needs most memory (about 250 bytes an item, 240 MB at 1,000,000).
