@@ -105,10 +105,37 @@ function reportFailedBatch(
 	}
 }
 
+/** What the platform's answer says of every item of a batch it accepted. */
+export interface AcceptedBatch {
+	retries: number;
+	possiblyDuplicated: boolean;
+}
+
+/** Each item of a batch the platform accepted, with its own result. */
+function reportAcceptedItems(
+	batch: Batch,
+	accepted: AcceptedBatch,
+	resendIsSafe: boolean,
+	report: (item: PreparedItem, result: ItemResult) => void,
+): void {
+	for (const item of batch.items) {
+		report(item, {
+			status: 'accepted',
+			batch: batch.number,
+			retries: accepted.retries,
+			...(accepted.possiblyDuplicated ? { possiblyDuplicated: true } : {}),
+			safeToResend: resendIsSafe || item.key !== undefined,
+			key: item.key,
+		});
+	}
+}
+
 /**
  * Sends batches with bounded concurrency. Workers pull the next batch only when free, so a
  * streamed source is read no faster than the platform takes it (back-pressure).
- * Calls `report` once per item of every batch it pulls; returns the first fatal failure, if any.
+ * Calls `report` once per item of every batch it pulls, or `reportAccepted` once per accepted
+ * batch when given (a caller that only counts needs no result object per item); returns the
+ * first fatal failure, if any.
  */
 export async function sendBatches(
 	transport: PlatformTransport,
@@ -116,6 +143,7 @@ export async function sendBatches(
 	batches: Iterable<Batch> | AsyncIterable<Batch>,
 	options: BatchSendOptions,
 	report: (item: PreparedItem, result: ItemResult) => void,
+	reportAccepted?: (batch: Batch, accepted: AcceptedBatch) => void,
 ): Promise<PlatformRequestError | undefined> {
 	const iterator =
 		Symbol.asyncIterator in batches
@@ -160,16 +188,12 @@ export async function sendBatches(
 					possiblyDelivered: true,
 				});
 			}
-			for (const item of batch.items) {
-				report(item, {
-					status: 'accepted',
-					batch: batch.number,
-					retries: response.retries,
-					...(response.possiblyDuplicated ? { possiblyDuplicated: true } : {}),
-					safeToResend: resendIsSafe || item.key !== undefined,
-					key: item.key,
-				});
-			}
+			const accepted = {
+				retries: response.retries,
+				possiblyDuplicated: response.possiblyDuplicated === true,
+			};
+			if (reportAccepted) reportAccepted(batch, accepted);
+			else reportAcceptedItems(batch, accepted, resendIsSafe, report);
 			return;
 		} catch (error) {
 			failure = error;

@@ -19,6 +19,8 @@ import {
 	effectiveBatchSize,
 	sendBatches,
 	toBatchesFromChunks,
+	type AcceptedBatch,
+	type Batch,
 	type PreparedItem,
 } from './batch';
 import type { SendSettings } from './sendSettings';
@@ -152,6 +154,15 @@ class RowTally {
 	resumeFromRow?: number;
 
 	constructor(private readonly reject: (rejected: RejectedRow, row: PreparedRow) => void) {}
+
+	/** A batch the platform took: its rows counted, their warnings and possible duplicates noted. */
+	acceptedBatch(batch: Batch, accepted: AcceptedBatch): void {
+		this.accepted += batch.items.length;
+		for (const item of batch.items) {
+			if (item.warnings !== undefined) this.warnings.add(item.warnings, item.index + 1);
+			if (accepted.possiblyDuplicated) this.possiblyDuplicated.add(item.index + 1);
+		}
+	}
 
 	report(item: PreparedItem, result: ItemResult): void {
 		const row = item as PreparedRow;
@@ -313,6 +324,7 @@ export async function importFileRows(
 			itemOptions: settings.itemOptions,
 		},
 		(item, result) => tally.report(item, result),
+		(batch, accepted) => tally.acceptedBatch(batch, accepted),
 	);
 	if (reading.fileError) {
 		tally.resumeFromRow = Math.min(tally.resumeFromRow ?? Infinity, reading.lastRowRead + 1);

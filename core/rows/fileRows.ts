@@ -102,16 +102,12 @@ export async function* prepareRowChunks(
 			}
 			const outcome = prepare(row.record as IDataObject, row.row - 1);
 			if (outcome.ok) {
-				const item = outcome.item;
-				prepared.push({
-					index: item.index,
-					serialized: item.serialized,
-					key: item.key,
-					warnings: item.warnings,
-					line: row.line,
-					endOffset: row.endOffset,
-					cells: row.cells,
-				});
+				// The prepared item becomes the row's (no second object per row).
+				const item = outcome.item as PreparedRow;
+				item.line = row.line;
+				item.endOffset = row.endOffset;
+				item.cells = row.cells;
+				prepared.push(item);
 			} else {
 				onRejected(
 					{

@@ -10,15 +10,25 @@ import type { ICredentialDataDecryptedObject, IDataObject, IExecuteFunctions } f
 
 import { importFileRows } from '../../core/delivery/fileBatches';
 import { uploadFileAsJobs } from '../../core/delivery/fileJob';
-import { deliverItems, finalResults, invalidSummary, prepareItems } from '../../core/delivery/items';
+import {
+	deliverItems,
+	finalResults,
+	invalidSummary,
+	prepareItems,
+} from '../../core/delivery/items';
 import { PartsNotSentError } from '../../core/delivery/job';
 import type { SendSettings } from '../../core/delivery/sendSettings';
 import type { Platform } from '../../core/platform';
 import type { ItemResult } from '../../core/results';
 import type { FileSettings } from '../../core/rows/fileRows';
 import type { BinarySource } from '../../core/rows/readers';
-import { DEFAULT_RETRY_POLICY, PlatformRequestError, PlatformTransport } from '../../core/transport';
+import {
+	DEFAULT_RETRY_POLICY,
+	PlatformRequestError,
+	PlatformTransport,
+} from '../../core/transport';
 import { ayona } from '../../platforms/ayona';
+import { rimdian } from '../../platforms/rimdian';
 import { userpilot } from '../../platforms/userpilot';
 
 function sourceOf(text: string, fileName: string): BinarySource {
@@ -71,7 +81,8 @@ function fileOf(settings: SendSettings, format: 'csv' | 'ndjson', fromRow?: numb
 }
 
 /** A row Userpilot takes. */
-const IDENTIFY = '{"event_type": "identify_user", "user_id": "user_123", "inserted_at": "2024-07-28T08:55:35.874555", "metadata": { "name": "John Doe" }}';
+const IDENTIFY =
+	'{"event_type": "identify_user", "user_id": "user_123", "inserted_at": "2024-07-28T08:55:35.874555", "metadata": { "name": "John Doe" }}';
 
 const token = () => ({ token: 'x1-abc', deterministic: true });
 
@@ -101,30 +112,45 @@ describe('core/delivery/fileJob: a file cut into job parts', () => {
 	test('a file with rows that break the rules is not uploaded: the outcome lists them', async () => {
 		const { settings, transport } = setUp(userpilot);
 		const source = sourceOf('{"nothing":"here"}\n{"nor":"here"}\n', 'bad.ndjson');
-		const outcome = await uploadFileAsJobs(source, fileOf(settings, 'ndjson'), settings, transport, {
-			validateFirst: true,
-			normalized: true,
-			partLimit: 1_000_000,
-			split: true,
-			nameToken: () => assert.fail('no name is needed for a file that is not sent'),
-		});
+		const outcome = await uploadFileAsJobs(
+			source,
+			fileOf(settings, 'ndjson'),
+			settings,
+			transport,
+			{
+				validateFirst: true,
+				normalized: true,
+				partLimit: 1_000_000,
+				split: true,
+				nameToken: () => assert.fail('no name is needed for a file that is not sent'),
+			},
+		);
 		assert.equal(outcome.summary.status, 'invalid');
 		assert.equal(outcome.summary.rowsRead, 2);
 		assert.equal(outcome.summary.invalid, 2);
-		assert.match(outcome.failure ?? '', /^2 of 2 rows break Userpilot's rules; the file was not uploaded\. /);
+		assert.match(
+			outcome.failure ?? '',
+			/^2 of 2 rows break Userpilot's rules; the file was not uploaded\. /,
+		);
 		assert.equal(transport.stats.requests, 0);
 	});
 
 	test('a start row past the last row leaves nothing to send', async () => {
 		const { settings, transport } = setUp(userpilot);
 		const source = sourceOf(`${IDENTIFY}\n`, 'a.ndjson');
-		const outcome = await uploadFileAsJobs(source, fileOf(settings, 'ndjson', 5), settings, transport, {
-			validateFirst: true,
-			normalized: true,
-			partLimit: 1_000_000,
-			split: true,
-			nameToken: token,
-		});
+		const outcome = await uploadFileAsJobs(
+			source,
+			fileOf(settings, 'ndjson', 5),
+			settings,
+			transport,
+			{
+				validateFirst: true,
+				normalized: true,
+				partLimit: 1_000_000,
+				split: true,
+				nameToken: token,
+			},
+		);
 		assert.equal(outcome.summary.status, 'failed');
 		assert.equal(outcome.failure, 'No row to send from row 5 on');
 	});
@@ -178,6 +204,61 @@ describe('core/delivery/fileBatches: a file sent in batches', () => {
 		assert.match(outcome.fatal ?? '', /^No row of 1 was accepted\. First: Row 1: /);
 	});
 
+	test('accepted batches are counted per batch: rows, warnings once each, possibly duplicated rows as ranges', async () => {
+		const { settings } = setUp(rimdian, { batchSize: 2 });
+		const batchSettings = {
+			...settings,
+			batchSize: 2,
+			credentials: { ...settings.credentials, workspaceId: 'w' },
+		};
+		let sent = 0;
+		// Rimdian answers "queued"; the second batch comes back as possibly duplicated (re-sent after a reset).
+		const transport = {
+			endpoints: { data: 'http://127.0.0.1:9' },
+			stats: { requests: 0, retries: 0, retryReasons: {} },
+			async request() {
+				sent++;
+				return {
+					status: 200,
+					body: 'queued',
+					headers: {},
+					retries: sent === 2 ? 1 : 0,
+					possiblyDuplicated: sent === 2,
+				};
+			},
+		} as unknown as PlatformTransport;
+		const rows = [
+			'external_id,is_authenticated,created_at,language',
+			'u1,true,2024-01-01T00:00:00Z,en',
+			'u2,true,2024-01-01T00:00:00Z,xx',
+			'u3,true,2024-01-01T00:00:00Z,xx',
+			'u4,true,2024-01-01T00:00:00Z,en',
+			'u5,true,2024-01-01T00:00:00Z,en',
+		];
+		const outcome = await importFileRows(
+			sourceOf(`${rows.join('\n')}\n`, 'users.csv'),
+			fileOf(batchSettings, 'csv'),
+			batchSettings,
+			transport,
+			{ stopOnInvalid: false, keepRejectedFile: false, continueOnFail: false },
+		);
+		assert.equal(sent, 3, JSON.stringify(outcome.summary));
+		assert.equal(outcome.summary.status, 'completed');
+		assert.equal(outcome.summary.rowsRead, 5);
+		assert.equal(outcome.summary.accepted, 5);
+		assert.equal(outcome.summary.possiblyDuplicated, 2);
+		assert.deepEqual(outcome.summary.possiblyDuplicatedRows, [{ from: 3, to: 4 }]);
+		const warnings = outcome.summary.warnings as Array<{
+			warning: string;
+			rows: number;
+			firstRow: number;
+		}>;
+		assert.equal(warnings.length, 1, JSON.stringify(warnings));
+		assert.equal(warnings[0].rows, 2);
+		assert.equal(warnings[0].firstRow, 2);
+		assert.equal(outcome.fatal, undefined);
+	});
+
 	test('a job platform is refused', async () => {
 		const { settings, transport } = setUp(userpilot);
 		await assert.rejects(
@@ -203,9 +284,15 @@ describe('core/delivery/items: items, one result each', () => {
 			settings,
 			2,
 		);
-		assert.deepEqual(input.results[0], { status: 'skipped', message: 'Skipped: before "Start at Item" 2' });
+		assert.deepEqual(input.results[0], {
+			status: 'skipped',
+			message: 'Skipped: before "Start at Item" 2',
+		});
 		assert.equal(input.results[2]?.status, 'invalid');
-		assert.equal(input.results[2]?.status === 'invalid' && input.results[2].message, 'Item 3: the expression failed');
+		assert.equal(
+			input.results[2]?.status === 'invalid' && input.results[2].message,
+			'Item 3: the expression failed',
+		);
 	});
 
 	test('the invalid items listed: the first ten, and how many more', () => {
@@ -222,7 +309,10 @@ describe('core/delivery/items: items, one result each', () => {
 	});
 
 	test('an item with no result was not sent; remarks are added to what each got', () => {
-		const final = finalResults([undefined, { status: 'accepted' } as ItemResult], [undefined, ['a remark']]);
+		const final = finalResults(
+			[undefined, { status: 'accepted' } as ItemResult],
+			[undefined, ['a remark']],
+		);
 		assert.deepEqual(final[0], {
 			status: 'notSent',
 			message: 'Not sent: the import stopped before this item',

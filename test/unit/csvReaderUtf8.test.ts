@@ -63,3 +63,32 @@ test('CSV: a row with bytes that are not UTF-8 is named, the rows around it are 
 		assert.match(String(rows[1].error), /not valid UTF-8/);
 	}
 });
+
+test('CSV: U+FFFD written as valid UTF-8 is text like any other, in a file whose every byte is UTF-8', async () => {
+	const bytes = Buffer.from('name,note\nA,kept \uFFFD here\nB,plain\n', 'utf8');
+	for (const size of [1, 7, bytes.length]) {
+		const rows = await read(bytes, size);
+		assert.deepEqual(
+			rows.map((row) => [row.error, row.record]),
+			[
+				[undefined, { name: 'A', note: 'kept \uFFFD here' }],
+				[undefined, { name: 'B', note: 'plain' }],
+			],
+			`chunks of ${size} bytes`,
+		);
+	}
+});
+
+test('CSV: a bad row far into a large file is named, every row before and after it read', async () => {
+	const good = Array.from({ length: 5000 }, (_, i) => `user-${i},Zoë ${i}`);
+	const bytes = Buffer.concat([
+		Buffer.from(`id,name\n${good.join('\n')}\nbad,`, 'utf8'),
+		Buffer.from([0xc3, 0x28]),
+		Buffer.from(`\n${good.join('\n')}\n`, 'utf8'),
+	]);
+	const rows = await read(bytes, 16 * 1024);
+	assert.equal(rows.length, 10_001);
+	const bad = rows.filter((row) => row.error !== undefined).map((row) => row.row);
+	assert.deepEqual(bad, [5001]);
+	assert.deepEqual(rows[10_000].record, { id: 'user-4999', name: 'Zoë 4999' });
+});

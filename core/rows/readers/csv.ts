@@ -1,5 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
-import { parse, type CsvError, type Parser } from 'csv-parse';
+import { Parser, type CsvError, type Options as CsvParseOptions } from 'csv-parse';
 import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 
@@ -45,26 +45,28 @@ function lineBreaks(text: string): number {
 type RawCell = string | Uint8Array;
 
 /**
- * Decodes a record's cells; `valid` is false when a cell is not valid UTF-8. `checked` says the
- * bytes are known to be valid UTF-8 already (every chunk of the file so far was), and then no
- * cell is checked again.
+ * Decodes a record's cells in place (the record is the parser's new array, ours to keep: no copy
+ * per row); false when a cell is not valid UTF-8. `checked` says the bytes are known to be valid
+ * UTF-8 already (every chunk of the file so far was), and then no cell is checked again.
+ * `suspectText`: the UTF-8 file has bad bytes, so cells should now come as bytes; one that came as
+ * text with U+FFFD in it may hide them (a parser that no longer honours the switch to bytes), and
+ * is refused rather than imported with the replacement character.
  */
-function decodeCells(raw: RawCell[], checked: boolean): { cells: string[]; valid: boolean } {
-	const cells: string[] = new Array(raw.length);
+function decodeCells(raw: RawCell[], checked: boolean, suspectText: boolean): boolean {
 	let valid = true;
 	for (let i = 0; i < raw.length; i++) {
 		const cell = raw[i];
 		if (typeof cell === 'string') {
-			cells[i] = cell;
+			if (suspectText && valid && cell.includes('\uFFFD')) valid = false;
 			continue;
 		}
 		const bytes = Buffer.isBuffer(cell)
 			? cell
 			: Buffer.from(cell.buffer, cell.byteOffset, cell.byteLength);
 		if (!checked && valid && !isUtf8(bytes)) valid = false;
-		cells[i] = bytes.toString('utf8');
+		raw[i] = bytes.toString('utf8');
 	}
-	return { cells, valid };
+	return valid;
 }
 
 /**
@@ -74,6 +76,8 @@ function decodeCells(raw: RawCell[], checked: boolean): { cells: string[]; valid
  */
 class Utf8Watch {
 	clean = true;
+	/** Called once, when the first bytes that are not UTF-8 are seen. */
+	onDirty: (() => void) | undefined;
 
 	private carry: Buffer | undefined;
 
@@ -92,12 +96,18 @@ class Utf8Watch {
 			break;
 		}
 		this.carry = cut < bytes.length ? Buffer.from(bytes.subarray(cut)) : undefined;
-		if (!isUtf8(bytes.subarray(0, cut))) this.clean = false;
+		if (!isUtf8(bytes.subarray(0, cut))) this.dirty();
 	}
 
 	end(): void {
-		if (this.carry !== undefined) this.clean = false;
+		if (this.carry !== undefined) this.dirty();
 		this.carry = undefined;
+	}
+
+	private dirty(): void {
+		if (!this.clean) return;
+		this.clean = false;
+		this.onDirty?.();
 	}
 }
 
@@ -296,9 +306,9 @@ interface RecordContext {
 }
 
 /**
- * Turns each record into its row right in csv-parse's record callback, synchronously (its
- * context gives the bytes read and the empty lines skipped; `info: true` would build that context
- * a second time for every record). The header is checked here too and not passed on.
+ * Turns each record into its row as the parser completes it, synchronously (the parser's info
+ * then gives the bytes read and the empty lines skipped). The header is checked here too and not
+ * passed on.
  */
 class CsvRows {
 	columns: string[] | undefined;
@@ -308,7 +318,7 @@ class CsvRows {
 	records = 0;
 
 	private paths: Array<{ name: string; dotted: boolean }> = [];
-	// Line numbers, counted as each record completes (on_record runs synchronously, so they are
+	// Line numbers, counted as each record completes (synchronously, in the parser, so they are
 	// right even for a record that fails while earlier ones wait in the stream's buffer).
 	/** Line where the next record starts, before the empty lines in between. */
 	private nextLine = 1;
@@ -327,7 +337,9 @@ class CsvRows {
 		this.records++;
 		const startLine = this.nextLine + (context.empty_lines - this.emptyLinesBefore);
 		this.emptyLinesBefore = context.empty_lines;
-		const { cells, valid } = decodeCells(record, this.file.utf8.clean);
+		const { utf8, head } = this.file;
+		const valid = decodeCells(record, utf8.clean, !utf8.clean && head.encoding === 'utf8');
+		const cells = record as string[];
 		let breaks = 0;
 		for (const cell of cells) if (cell.length > 0) breaks += lineBreaks(cell);
 		this.nextLine = startLine + breaks + 1;
@@ -387,6 +399,34 @@ class CsvRows {
 			else fields[paths[i].name] = value as IDataObject[string];
 		}
 		return { row, line, endOffset, record: fields, cells };
+	}
+}
+
+/**
+ * csv-parse's stream parser, whose records become rows as it pushes them. csv-parse's
+ * `on_record` would do the same, but it builds a context object for every record; the parser's
+ * own `info` holds the same counts at the moment of the push.
+ */
+class RowParser extends Parser {
+	constructor(
+		options: CsvParseOptions,
+		private readonly rows: CsvRows,
+	) {
+		super(options);
+	}
+
+	push(record: unknown, encoding?: BufferEncoding): boolean {
+		if (record === null) return super.push(null, encoding);
+		if (this.destroyed) return false;
+		let row: FileRow | null;
+		try {
+			row = this.rows.onRecord(record as RawCell[], this.info);
+		} catch (error) {
+			// A header that cannot be used: the read fails, with this error.
+			this.destroy(error as Error);
+			return false;
+		}
+		return row === null ? true : super.push(row);
 	}
 }
 
@@ -491,18 +531,23 @@ export async function* readCsvChunks(
 ): AsyncGenerator<FileRow[]> {
 	const file = await openCsvInput(stream);
 	const rows = new CsvRows(options, result, file);
-	const parser = parse({
-		bom: false,
-		encoding: file.head.encoding === 'utf8' ? null : file.head.encoding,
-		delimiter: options.delimiter,
-		record_delimiter: ['\r\n', '\n', '\r'],
-		skip_empty_lines: true,
-		relax_column_count: true,
-		raw: false,
-		max_record_size: MAX_FIELD_BYTES,
-		on_record: ((record: RawCell[], context: RecordContext) =>
-			rows.onRecord(record, context)) as never,
-	});
+	const parser = new RowParser(
+		{
+			bom: false,
+			// UTF-8 cells come as text while every chunk so far was valid UTF-8; from the first
+			// chunk that is not, as bytes, so that each cell can be checked and its row named (the
+			// parser reads this option for each cell it completes).
+			encoding: file.head.encoding,
+			delimiter: options.delimiter,
+			record_delimiter: ['\r\n', '\n', '\r'],
+			skip_empty_lines: true,
+			relax_column_count: true,
+			raw: false,
+			max_record_size: MAX_FIELD_BYTES,
+		},
+		rows,
+	);
+	file.utf8.onDirty = () => (parser.options.encoding = null);
 	const drain = new ParserDrain(parser);
 	const input = file.input;
 	input.on('error', (error) => parser.destroy(error));
