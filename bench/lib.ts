@@ -576,7 +576,7 @@ export interface N8nSummary {
 	error?: string;
 	nodes: Record<string, { startTime?: number; executionTime?: number; executionStatus?: string; outputItems: number[]; resultStatuses: Record<string, number> }>;
 	/** The n8n process at the end of the execution: VmHWM (its peak so far) and VmRSS. */
-	memory: { hwmBytes: number; rssBytes: number; heapUsedBytes: number };
+	memory: { hwmBytes: number; rssBytes: number; heapUsedBytes: number; heapAfterGcBytes?: number };
 }
 
 const SUMMARY_HOOK = path.join(__dirname, 'n8n-summary-hook.js');
@@ -676,7 +676,10 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			const elapsed = timer();
 			// BENCH_CPU_PROF=1: a V8 CPU profile of each n8n execute (read it with bench/profile-top.ts).
 			const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles')}`] : [];
-			const child = spawn(n8n.nodeBin, [...profile, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+			// --expose-gc lets the summary hook measure the heap left after a full collection; it changes
+			// nothing else (nothing calls gc() before the execution ends).
+			const gcFlag = options.summary ? ['--expose-gc'] : [];
+			const child = spawn(n8n.nodeBin, [...profile, ...gcFlag, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
 				cwd: n8n.userFolder,
 				env: { ...n8n.env, ...summaryEnv },
 				stdio: ['ignore', out, err],

@@ -2,7 +2,8 @@
  * An n8n external hooks file (EXTERNAL_HOOK_FILES) for the benchmarks: when the execution ends
  * (n8n's own `workflow.postExecute` hook), writes a summary of it to $BENCH_SUMMARY_FILE: its
  * status and error, each node's run data times (startTime, executionTime, executionStatus) and
- * item counts per output, and the n8n process's memory (VmHWM, the kernel's peak, and VmRSS).
+ * item counts per output, and the n8n process's memory (VmHWM, the kernel's peak, and VmRSS; with
+ * --expose-gc, the heap left after a full collection).
  *
  * Why: `n8n execute` prints the whole execution as one JSON string, which V8 cannot build for a
  * million items, and n8n's database save stringifies it too. The node times here are the same
@@ -50,6 +51,17 @@ function countStatuses(items) {
 	return counts;
 }
 
+/**
+ * The heap still in use after a full collection (n8n started with --expose-gc): what the execution
+ * keeps (its items, their results, the run data), free of when V8 happened to collect.
+ */
+function heapAfterGc() {
+	if (typeof global.gc !== 'function') return undefined;
+	global.gc();
+	global.gc();
+	return process.memoryUsage().heapUsed;
+}
+
 async function writeSummary(fullRunData, workflowData, executionId) {
 	const file = process.env.BENCH_SUMMARY_FILE;
 	if (!file) return;
@@ -60,7 +72,7 @@ async function writeSummary(fullRunData, workflowData, executionId) {
 		status: fullRunData && fullRunData.status,
 		error: resultData.error ? String(resultData.error.message) : undefined,
 		nodes: nodeSummaries(resultData.runData),
-		memory: { ...memoryFromProc(), heapUsedBytes: process.memoryUsage().heapUsed },
+		memory: { ...memoryFromProc(), heapUsedBytes: process.memoryUsage().heapUsed, heapAfterGcBytes: heapAfterGc() },
 		writtenAt: Date.now(),
 	};
 	fs.writeFileSync(file, JSON.stringify(summary, null, 2));
