@@ -177,7 +177,7 @@ function headerOf(headers: Record<string, unknown> | undefined, name: string): u
 
 /**
  * Sends requests to one platform, retrying 429 (honouring Retry-After), 5xx and connection
- * failures with bounded exponential back-off. Batches (a text body, plain options) go out on
+ * failures with bounded exponential back-off. Batches (a text or bytes body, plain options) go out on
  * connections kept alive for the execution, authenticated by the credential's own code; all else
  * goes through n8n's authenticated request helper, which opens a connection per request: job
  * polls, look-ups, Userpilot's multipart upload (one request per job, its stream body made anew
@@ -207,6 +207,9 @@ export class PlatformTransport {
 	/** Undefined when n8n's helper must send everything (a proxy, SSRF protection). */
 	private readonly connections?: KeepAliveConnections;
 
+	/** The credentials are exchanged for a short-lived token (n8n's preAuthentication). */
+	private readonly usesToken: boolean;
+
 	constructor(
 		private readonly context: RequestContext,
 		readonly platform: Platform,
@@ -223,6 +226,7 @@ export class PlatformTransport {
 				: undefined;
 		this.logger = (context as { logger?: Logger }).logger;
 		this.pacer = pacerFor(policy.maxRequestsPerMinute, { now: Date.now, pause });
+		this.usesToken = platform.login?.(credentials, this.endpoints) !== undefined;
 		if (options.keepAlive !== false && keepAliveAllowed()) {
 			this.connections = new KeepAliveConnections();
 			// A cancelled execution leaves no socket behind, even before the node's code unwinds.
@@ -403,8 +407,7 @@ export class PlatformTransport {
 	private keepAliveUrl(attempt: IHttpRequestOptions): URL | undefined {
 		if (!this.connections) return undefined;
 		// n8n fetches a missing token (preAuthentication) before sending: let it, once.
-		const needsToken = this.platform.login?.(this.credentials, this.endpoints) !== undefined;
-		if (needsToken && !this.credentials.sessionToken) return undefined;
+		if (this.usesToken && !this.credentials.sessionToken) return undefined;
 		return plainRequestUrl(attempt);
 	}
 
