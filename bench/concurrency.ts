@@ -1,7 +1,7 @@
 /**
  * bench:concurrency — the package's batch sender (core/delivery/batch sendBatches over
  * core/transport PlatformTransport, Rimdian items prepared by core/rows/prepare) in this process, against
- * the sandbox (its own process), at concurrency 1, 2, 4, 8, 16 and batch sizes 25, 50, 100.
+ * the receiver (bench/receiver.ts, its own process: a peer that only reads and counts), at concurrency 1, 2, 4, 8, 16 and batch sizes 25, 50, 100.
  *
  * Two transports, alternating at every point:
  *   - "n8n helper": the transport with its kept-alive connections off, so requests go through
@@ -40,6 +40,8 @@ import {
 	nodeTime,
 	num,
 	printMachine,
+	receiverHeadroom,
+	receiverMax,
 	REPO_ROOT,
 	RIMDIAN_TOKEN,
 	RIMDIAN_WORKSPACE,
@@ -47,10 +49,10 @@ import {
 	rimdianUsersJson,
 	saveResults,
 	startN8n,
-	startSandboxProcess,
+	startReceiverProcess,
 	summaryLine,
 	table,
-	type SandboxProcess,
+	type ReceiverProcess,
 } from './lib';
 
 type Send = (options: IHttpRequestOptions) => Promise<unknown>;
@@ -107,7 +109,7 @@ diagnostics.subscribe('net.client.socket', () => {
 });
 
 async function sendAll(
-	sandbox: SandboxProcess,
+	receiver: ReceiverProcess,
 	send: Send,
 	prepared: PreparedItem[],
 	batch: number,
@@ -115,7 +117,7 @@ async function sendAll(
 	credentials: ICredentialDataDecryptedObject,
 	itemOptions: PlatformItemOptions,
 ): Promise<{ ms: number; sockets: number }> {
-	await sandbox.reset();
+	await receiver.reset();
 	const sockets0 = socketsOpened;
 	// The keep-alive arm is the transport's own connections (its helper is then not called).
 	const transport = new PlatformTransport(contextFor(send, credentials), rimdian, credentials, undefined, {
@@ -134,9 +136,9 @@ async function sendAll(
 	);
 	const ms = Number(process.hrtime.bigint() - started) / 1e6;
 	if (fatalError) fatal(`batch ${batch}, concurrency ${concurrency}: ${fatalError.message}`);
-	const stats = await sandbox.stats();
-	if (accepted !== prepared.length || stats.rimdian.itemsStored !== prepared.length) {
-		fatal(`batch ${batch}, concurrency ${concurrency}: ${accepted} accepted, the sandbox stored ${stats.rimdian.itemsStored} of ${prepared.length}`);
+	const stats = await receiver.stats();
+	if (accepted !== prepared.length || stats.items !== prepared.length) {
+		fatal(`batch ${batch}, concurrency ${concurrency}: ${accepted} accepted, the receiver counted ${stats.items} of ${prepared.length}`);
 	}
 	transport.close();
 	return { ms, sockets: socketsOpened - sockets0 };
@@ -153,7 +155,7 @@ interface Point {
 }
 
 async function main(): Promise<void> {
-	const items = Math.round(envNumber('BENCH_ITEMS', 5_000));
+	const items = Math.round(envNumber('BENCH_ITEMS', 20_000));
 	const concurrencies = envList('BENCH_CONCURRENCY', [1, 2, 4, 8, 16]).map(Math.round);
 	const batches = envList('BENCH_BATCH', [25, 50, 100]).map(Math.round);
 	const reps = Math.round(envNumber('BENCH_REPS', 1));
@@ -162,13 +164,13 @@ async function main(): Promise<void> {
 		`bench:concurrency — ${num(items)} Rimdian users through the package's batch sender, concurrency ${concurrencies.join('/')} x batch ${batches.join('/')}, ${reps} round(s)`,
 	);
 
-	const sandbox = await startSandboxProcess();
+	const receiver = await startReceiverProcess();
 	try {
 		const credentials: ICredentialDataDecryptedObject = {
 			platform: 'rimdian',
 			rimdianAuthentication: 'accessToken',
 			rimdianRegion: 'custom',
-			baseUrl: sandbox.url,
+			baseUrl: receiver.url,
 			apiKey: RIMDIAN_TOKEN,
 			workspaceId: RIMDIAN_WORKSPACE,
 		};
@@ -192,9 +194,9 @@ async function main(): Promise<void> {
 				points.push({ batch, concurrency, transport: 'keep-alive', ms: [], sockets: 0, requests: Math.ceil(items / batch) });
 			}
 		}
-		// Warm-up (JIT, the sandbox's first requests), not counted.
-		await sendAll(sandbox, viaN8n, prepared.slice(0, 2000), 100, 4, credentials, itemOptions);
-		await sendAll(sandbox, viaKeepAlive, prepared.slice(0, 2000), 100, 4, credentials, itemOptions);
+		// Warm-up (JIT, the receiver's first requests), not counted.
+		await sendAll(receiver, viaN8n, prepared.slice(0, 2000), 100, 4, credentials, itemOptions);
+		await sendAll(receiver, viaKeepAlive, prepared.slice(0, 2000), 100, 4, credentials, itemOptions);
 		for (let round = 1; round <= reps; round++) {
 			for (const [index, point] of points.entries()) {
 				// Pairs (n8n helper, keep-alive) of the same setting run back to back; which goes first alternates.
@@ -202,7 +204,7 @@ async function main(): Promise<void> {
 				const swap = (pairIndex + round) % 2 === 1;
 				const target = swap ? points[index % 2 === 0 ? index + 1 : index - 1] : point;
 				const { ms, sockets } = await sendAll(
-					sandbox,
+					receiver,
 					target.transport === 'n8n helper' ? viaN8n : viaKeepAlive,
 					prepared,
 					target.batch,
@@ -249,21 +251,27 @@ async function main(): Promise<void> {
 			);
 		}
 
+		// The receiver's own maximum with batch-100 bodies as the sender builds them.
+		await sendAll(receiver, viaKeepAlive, prepared.slice(0, 6400), 100, 4, credentials, itemOptions);
+		const max = await receiverMax(receiver, await receiver.samples());
+		const fastest = points.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+		const headroom = receiverHeadroom(max, rate(fastest), `the fastest point (${fastest.transport}, batch ${fastest.batch}, concurrency ${fastest.concurrency})`);
+
 		let n8nMs: number | undefined;
 		if (withN8n) {
 			const file = await rimdianUsersJson(items);
-			const bench = await startN8n(sandbox.url);
+			const bench = await startN8n(receiver.url);
 			try {
 				const workflow = chain(`bench concurrency import ${items}`, [
 					...itemSourceNodes(file),
 					importItemsNode(),
 				]);
 				await bench.importWorkflows([workflow]);
-				await sandbox.reset();
+				await receiver.reset();
 				const run = await bench.run(workflow.id);
 				n8nMs = nodeTime(run, 'Import Items', 'Import Items in n8n');
-				const stats = await sandbox.stats();
-				if (stats.rimdian.itemsStored !== items) fatal(`Import Items in n8n: the sandbox stored ${stats.rimdian.itemsStored} of ${items}`);
+				const stats = await receiver.stats();
+				if (stats.items !== items) fatal(`Import Items in n8n: the receiver counted ${stats.items} of ${items}`);
 				log(
 					`Import Items inside n8n, defaults: ${num(items / (n8nMs / 1000))} items/s (node time ${num(n8nMs)} ms; ` +
 						`mapping and validation included, which the in-process figures leave out)`,
@@ -279,16 +287,18 @@ async function main(): Promise<void> {
 			points: points.map((point) => ({ ...point, itemsPerSecond: rate(point) })),
 			best: { batch: best.batch, concurrency: best.concurrency, itemsPerSecond: rate(best) },
 			importItemsInN8nMs: n8nMs,
+			receiverMax: max,
+			receiverHeadroom: headroom,
 		});
 		summaryLine(
 			`bench:concurrency (best: batch ${best.batch}, concurrency ${best.concurrency})`,
 			rate(best),
 			'items/s',
 			current ? rate(best) / rate(current) : Number.NaN,
-			'the defaults (batch 100, concurrency 4)',
+			`the defaults (batch 100, concurrency 4); receiver max ${num(max.itemsPerSecond)} items/s = ${headroom.ratio.toFixed(1)}x${headroom.valid ? '' : ' INVALID'}`,
 		);
 	} finally {
-		await sandbox.stop();
+		await receiver.stop();
 	}
 }
 

@@ -1,8 +1,10 @@
 /**
- * bench:items — Import Items throughput into the sandbox's Rimdian API, 50,000 items (BENCH_ITEMS), inside a
- * real n8n, against:
+ * bench:items — Import Items throughput into a Rimdian API, 50,000 items (BENCH_ITEMS), inside a
+ * real n8n, all posting to the receiver (bench/receiver.ts: a peer that only reads and counts,
+ * answering Rimdian's `queued`), against:
  *   (a) the ceiling: a plain Node client in this process (http.Agent keepAlive), the same
- *       100-item batches (the node's bodies, built beforehand), 4 in flight (the node's defaults);
+ *       100-item batches (the node's bodies, built beforehand and checked byte for byte against
+ *       what the node sent), 4 in flight (the node's defaults), to the same receiver;
  *   (b) Import Items (default options: batch 100, concurrency 4): the node's own time;
  *   (c) what users build today: a Code node cutting the items into 100-item bodies -> the HTTP
  *       Request node (v4.2, POST, header auth credential): Code time + HTTP Request time;
@@ -10,6 +12,8 @@
  * (b), (c) and (d) are three branches of one workflow fed by the same items, run one after the
  * other (n8n's v1 order: top branch first); each round puts them in another order, and (a) runs
  * before the n8n run in odd rounds and after it in even ones. BENCH_REPS rounds (2), medians.
+ * Each round also drives the receiver as hard as it goes with the very same bytes (its maximum);
+ * a maximum under 3x the fastest contender makes the figures invalid (loudly, exit code 1).
  *
  *   npm run bench:items
  *   BENCH_ITEMS=10000 BENCH_REPS=1 npm run bench:items
@@ -32,16 +36,20 @@ import {
 	num,
 	postBodiesKeepAlive,
 	printMachine,
+	receiverHeadroom,
+	receiverMax,
 	rimdianBodies,
 	rimdianUser,
 	rimdianUsersJson,
 	RIMDIAN_WORKSPACE,
 	saveResults,
 	startN8n,
-	startSandboxProcess,
+	startReceiverProcess,
 	summaryLine,
 	table,
 	type BenchRun,
+	type ReceiverMax,
+	type ReceiverSample,
 	type Workflow,
 } from './lib';
 
@@ -57,7 +65,7 @@ const LABEL: Record<'a' | Contender, string> = {
 };
 
 /** One workflow: the item source, then the three branches in the given top-to-bottom order. */
-function workflowFor(order: Contender[], file: string, sandboxUrl: string, naiveItems: number, rawBody: boolean): Workflow {
+function workflowFor(order: Contender[], file: string, receiverUrl: string, naiveItems: number, rawBody: boolean): Workflow {
 	const base = chain(`bench items ${order.join('')}`, itemSourceNodes(file));
 	const httpNode = (name: string, body: Record<string, unknown>) => ({
 		name,
@@ -66,7 +74,7 @@ function workflowFor(order: Contender[], file: string, sandboxUrl: string, naive
 		credentials: { httpHeaderAuth: { id: HEADER_AUTH_CREDENTIAL, name: HEADER_AUTH_CREDENTIAL } },
 		parameters: {
 			method: 'POST',
-			url: `${sandboxUrl}/data`,
+			url: `${receiverUrl}/data`,
 			authentication: 'genericCredentialType',
 			genericAuthType: 'httpHeaderAuth',
 			sendBody: true,
@@ -113,6 +121,25 @@ function workflowFor(order: Contender[], file: string, sandboxUrl: string, naive
 	return base;
 }
 
+/**
+ * The ceiling must post the bytes the node posts: the first bodies Import Items sent (kept by the
+ * receiver) must each be one of the ceiling's bodies. Says loudly when not (the comparison would
+ * then be between different work).
+ */
+function checkSameBytes(samples: ReceiverSample[], bodies: string[]): void {
+	const ceiling = new Set(bodies);
+	// Import Items runs first in this round: the first bodies received are its own.
+	const nodeBodies = samples.slice(0, bodies.length);
+	const differing = nodeBodies.filter((sample) => !ceiling.has(sample.body.toString('utf8')));
+	if (nodeBodies.length === 0 || differing.length > 0) {
+		fatal(
+			`Import Items did not send the ceiling's bytes: ${differing.length} of its first ${nodeBodies.length} bodies differ ` +
+				`(first: ${differing[0]?.body.toString('utf8').slice(0, 300)})`,
+		);
+	}
+	log(`same bytes: Import Items' first ${nodeBodies.length} bodies are each byte for byte one of the ceiling's bodies`);
+}
+
 interface Round {
 	round: number;
 	order: string;
@@ -121,6 +148,7 @@ interface Round {
 	connections: Record<string, number>;
 	n8nWallMs: number;
 	n8nPeakBytes: number;
+	receiverMax: ReceiverMax;
 }
 
 async function main(): Promise<void> {
@@ -134,15 +162,15 @@ async function main(): Promise<void> {
 	const users = Array.from({ length: items }, (_, i) => rimdianUser(i));
 	const bodies = rimdianBodies(users, BATCH);
 
-	const sandbox = await startSandboxProcess();
-	const bench = await startN8n(sandbox.url);
+	const receiver = await startReceiverProcess();
+	const bench = await startN8n(receiver.url);
 	try {
 		const orders: Contender[][] = [
 			['b', 'c', 'd'],
 			['c', 'd', 'b'],
 			['d', 'b', 'c'],
 		];
-		const workflows = orders.map((order) => workflowFor(order, file, sandbox.url, naiveItems, rawBody));
+		const workflows = orders.map((order) => workflowFor(order, file, receiver.url, naiveItems, rawBody));
 		await bench.importWorkflows(workflows);
 
 		const rounds: Round[] = [];
@@ -151,15 +179,17 @@ async function main(): Promise<void> {
 			const order = orders[(round - 1) % orders.length];
 			const row: Partial<Round> = { round, ms: {} as Round['ms'], detail: {}, connections: {} };
 			const ceiling = async () => {
-				await sandbox.reset();
-				const result = await postBodiesKeepAlive(sandbox.url, bodies, CONCURRENCY);
-				const stats = await sandbox.stats();
-				if (stats.rimdian.itemsStored !== items) fatal(`(a) the sandbox stored ${stats.rimdian.itemsStored} items, expected ${items}`);
+				await receiver.reset();
+				const result = await postBodiesKeepAlive(receiver.url, bodies, CONCURRENCY);
+				const stats = await receiver.stats();
+				if (stats.items !== items || stats.accepted !== bodies.length) fatal(`(a) the receiver counted ${stats.items} items in ${stats.accepted} requests, expected ${items} in ${bodies.length}`);
 				(row.ms as Round['ms']).a = result.ms;
 				(row.connections as Record<string, number>).a = result.sockets;
+				// The receiver's maximum right after the ceiling, under the same load, with its bytes.
+				row.receiverMax = await receiverMax(receiver, await receiver.samples());
 			};
 			const inN8n = async () => {
-				await sandbox.reset();
+				await receiver.reset();
 				const run: BenchRun = await bench.run(workflow.id, 1_200_000);
 				const time = (node: string) => nodeTime(run, node, `round ${round}, node ${node}`);
 				const ms = row.ms as Round['ms'];
@@ -183,21 +213,22 @@ async function main(): Promise<void> {
 					httpBodies: run.nodes['HTTP Request (bodies)']?.items,
 					naive: run.nodes['HTTP Request (per item)']?.items,
 				};
-				const stats = await sandbox.stats();
+				const stats = await receiver.stats();
+				if (order[0] === 'b') checkSameBytes(await receiver.samples(), bodies);
 				const expectedItems = items * 2 + naiveItems;
 				const expectedRequests = Math.ceil(items / BATCH) * 2 + naiveItems;
-				const refused = Object.entries(stats.requestsByStatus).filter(([status]) => status !== '200');
 				if (
-					stats.rimdian.itemsReceived !== expectedItems ||
-					stats.rimdian.requestsAccepted !== expectedRequests ||
-					refused.length > 0 ||
+					stats.items !== expectedItems ||
+					stats.accepted !== expectedRequests ||
+					stats.refused > 0 ||
+					stats.badBodies > 0 ||
 					counts.importItems !== items ||
 					counts.httpBodies !== Math.ceil(items / BATCH) ||
 					counts.naive !== naiveItems
 				) {
 					fatal(
-						`round ${round}: not everything arrived: sandbox received ${stats.rimdian.itemsReceived} items in ${stats.rimdian.requestsAccepted} ` +
-							`accepted requests (expected ${expectedItems} in ${expectedRequests}), answers ${JSON.stringify(stats.requestsByStatus)}, ` +
+						`round ${round}: not everything arrived: the receiver counted ${stats.items} items in ${stats.accepted} ` +
+							`accepted requests (expected ${expectedItems} in ${expectedRequests}), ${stats.refused} refused, ${stats.badBodies} without items, ` +
 							`node outputs ${JSON.stringify(counts)}`,
 					);
 				}
@@ -219,14 +250,16 @@ async function main(): Promise<void> {
 
 		const med = (contender: 'a' | Contender) => median(rounds.map((r) => r.ms[contender]));
 		const ceilingMs = med('a');
+		const maxRate = median(rounds.map((r) => r.receiverMax.itemsPerSecond));
 		log('');
 		table(
-			['contender', 'median ms', 'items/s', 'x of ceiling (rate)', 'rounds ms'],
+			['contender', 'median ms', 'items/s', 'x of ceiling (rate)', 'receiver max / rate', 'rounds ms'],
 			(['a', 'b', 'c', 'd'] as const).map((contender) => [
 				LABEL[contender],
 				num(med(contender)),
 				num(items / (med(contender) / 1000)),
 				(ceilingMs / med(contender)).toFixed(2),
+				`${(maxRate / (items / (med(contender) / 1000))).toFixed(1)}x`,
 				rounds.map((r) => num(r.ms[contender])).join(' / '),
 			]),
 		);
@@ -237,6 +270,13 @@ async function main(): Promise<void> {
 		log(`TCP connections opened by (a): ${num(median(rounds.map((r) => r.connections.a)))} for ${num(bodies.length)} requests (n8n's helpers open one per request: see bench:concurrency)`);
 		log(`n8n run: wall ${num(median(rounds.map((r) => r.n8nWallMs)))} ms, peak RSS ${num(mb(median(rounds.map((r) => r.n8nPeakBytes))))} MiB`);
 		const ratio = ceilingMs / med('b');
+		const fastest = Math.max(items / (ceilingMs / 1000), items / (med('b') / 1000));
+		const headroom = receiverHeadroom(
+			{ ...rounds[0].receiverMax, itemsPerSecond: maxRate, requestsPerSecond: median(rounds.map((r) => r.receiverMax.requestsPerSecond)) },
+			fastest,
+			'the fastest contender',
+		);
+		log(`receiver max per round: ${rounds.map((r) => num(r.receiverMax.itemsPerSecond)).join(' / ')} items/s`);
 		log(
 			`goal: Import Items >= 0.8x of the ceiling: ${ratio >= 0.8 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); ` +
 				`vs (c) ${(med('c') / med('b')).toFixed(2)}x faster, vs (d) ${(med('d') / med('b')).toFixed(2)}x faster`,
@@ -246,12 +286,19 @@ async function main(): Promise<void> {
 			machine: info,
 			config: { items, naiveItems, reps, batch: BATCH, concurrency: CONCURRENCY, httpBody: rawBody ? 'raw' : 'json' },
 			rounds,
-			medians: { a: ceilingMs, b: med('b'), c: med('c'), d: med('d') },
+			medians: { a: ceilingMs, b: med('b'), c: med('c'), d: med('d'), receiverMaxItemsPerSecond: maxRate },
+			receiverHeadroom: headroom,
 		});
-		summaryLine(`bench:items (${num(items)} items, Import Items)`, items / (med('b') / 1000), 'items/s', ratio, 'plain keep-alive client');
+		summaryLine(
+			`bench:items (${num(items)} items, Import Items)`,
+			items / (med('b') / 1000),
+			'items/s',
+			ratio,
+			`plain keep-alive client; receiver max ${num(maxRate)} items/s = ${headroom.ratio.toFixed(1)}x${headroom.valid ? '' : ' INVALID'}`,
+		);
 	} finally {
 		await bench.dispose();
-		await sandbox.stop();
+		await receiver.stop();
 	}
 }
 

@@ -8,6 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -15,6 +16,7 @@ import * as readline from 'node:readline';
 import { canonicalJson } from '../core/canonicalJson';
 import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../sandbox/defaults';
 import type { Sandbox, SandboxStats } from '../sandbox/server';
+import type { ReceiverStats } from './receiver';
 import { createN8n, findFreePort, memoryOf, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';
 import { sandboxCredentials } from '../test/e2e/setup';
 
@@ -519,8 +521,12 @@ export interface BenchN8n {
 	n8n: N8nInstance;
 	/** Imports workflows (ids kept) in one n8n process. */
 	importWorkflows(workflows: Workflow[]): Promise<void>;
-	/** `n8n execute`, its process sampled every 50 ms. */
-	run(workflowId: string, timeoutMs?: number): Promise<BenchRun>;
+	/**
+	 * `n8n execute`, its process sampled every 50 ms. With `summary`, the execution is read through
+	 * bench/n8n-summary-hook.js (n8n's own run data, written when the execution ends) and n8n exits
+	 * without printing it: for executions too big for `n8n execute` to print.
+	 */
+	run(workflowId: string, timeoutMs?: number, options?: { summary?: boolean }): Promise<BenchRun>;
 	dispose(): Promise<void>;
 }
 
@@ -560,6 +566,29 @@ export interface BenchRun {
 	/** The tail of stdout and stderr, for error messages. */
 	tail: string;
 	process: ProcessSample;
+	/** What bench/n8n-summary-hook.js wrote, when the run asked for a summary. */
+	summary?: N8nSummary;
+}
+
+/** What bench/n8n-summary-hook.js writes when an execution ends. */
+export interface N8nSummary {
+	status?: string;
+	error?: string;
+	nodes: Record<string, { startTime?: number; executionTime?: number; executionStatus?: string; outputItems: number[]; resultStatuses: Record<string, number> }>;
+	/** The n8n process at the end of the execution: VmHWM (its peak so far) and VmRSS. */
+	memory: { hwmBytes: number; rssBytes: number; heapUsedBytes: number; heapAfterGcBytes?: number };
+}
+
+const SUMMARY_HOOK = path.join(__dirname, 'n8n-summary-hook.js');
+
+function readSummary(file: string): Pick<BenchRun, 'status' | 'nodes' | 'error' | 'summary'> | undefined {
+	if (!fs.existsSync(file)) return undefined;
+	const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as N8nSummary;
+	const nodes: Record<string, NodeRun> = {};
+	for (const [name, node] of Object.entries(summary.nodes)) {
+		nodes[name] = { startTime: node.startTime, executionTime: node.executionTime, executionStatus: node.executionStatus, items: node.outputItems[0] ?? 0 };
+	}
+	return { status: summary.status ?? 'no-output', nodes, error: summary.error, summary };
 }
 
 /**
@@ -637,17 +666,22 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 		async importWorkflows(workflows) {
 			await n8n.importWorkflows(workflows);
 		},
-		async run(workflowId, timeoutMs = 600_000) {
+		async run(workflowId, timeoutMs = 600_000, options = {}) {
 			const outFile = path.join(n8n.userFolder, `bench-${++counter}.out`);
 			const errFile = `${outFile}.err`;
+			const summaryFile = `${outFile}.summary.json`;
+			const summaryEnv = options.summary ? { EXTERNAL_HOOK_FILES: SUMMARY_HOOK, BENCH_SUMMARY_FILE: summaryFile, BENCH_SUMMARY_EXIT: '1' } : {};
 			const out = fs.openSync(outFile, 'w');
 			const err = fs.openSync(errFile, 'w');
 			const elapsed = timer();
 			// BENCH_CPU_PROF=1: a V8 CPU profile of each n8n execute (read it with bench/profile-top.ts).
 			const profile = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS_DIR, 'profiles')}`] : [];
-			const child = spawn(n8n.nodeBin, [...profile, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
+			// --expose-gc lets the summary hook measure the heap left after a full collection; it changes
+			// nothing else (nothing calls gc() before the execution ends).
+			const gcFlag = options.summary ? ['--expose-gc'] : [];
+			const child = spawn(n8n.nodeBin, [...profile, ...gcFlag, n8n.n8nBin, 'execute', `--id=${workflowId}`, '--rawOutput'], {
 				cwd: n8n.userFolder,
-				env: { ...n8n.env },
+				env: { ...n8n.env, ...summaryEnv },
 				stdio: ['ignore', out, err],
 			});
 			fs.closeSync(out);
@@ -669,7 +703,8 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			const closedAt = Date.now();
 			const processSample = sampler.stop();
 			const outputBytes = fs.statSync(outFile).size;
-			const parsed = await readExecutionOutput(outFile);
+			const parsed = (options.summary ? readSummary(summaryFile) : undefined) ?? (await readExecutionOutput(outFile));
+			fs.rmSync(summaryFile, { force: true });
 			if (profile.length > 0) {
 				// Beside the profile: when the process ended (epoch ms) and each node's start and
 				// duration, so that bench/profile-top.ts can keep one node's samples.
@@ -693,7 +728,7 @@ export async function startN8n(sandboxUrl: string): Promise<BenchN8n> {
 			};
 			const tail = `${tailOf(outFile)}\n${tailOf(errFile)}${timedOut ? `\n(killed after ${timeoutMs} ms)` : ''}`;
 			let result: ExecutionResult | undefined;
-			if (outputBytes < 64 * 1024 * 1024) {
+			if (!options.summary && outputBytes < 64 * 1024 * 1024) {
 				const stdout = fs.readFileSync(outFile, 'utf8');
 				result = toExecutionResult({ args: [], stdout, stderr: '', exitCode, signal: null, timedOut, wallMs });
 			}
@@ -856,4 +891,190 @@ export async function postBodiesKeepAlive(baseUrl: string, bodies: string[], con
 	const ms = elapsed();
 	agent.destroy();
 	return { ms, sockets };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The receiver (bench/receiver.ts): a peer that only reads and counts, and its own maximum rate
+// ---------------------------------------------------------------------------------------------
+
+export interface ReceiverSample {
+	path: string;
+	contentType: string;
+	items: number;
+	body: Buffer;
+}
+
+export interface ReceiverProcess {
+	url: string;
+	pid: number;
+	stats(): Promise<ReceiverStats>;
+	reset(): Promise<void>;
+	configure(patch: { parse?: boolean }): Promise<void>;
+	/** The first bodies received since the last reset, byte for byte. */
+	samples(): Promise<ReceiverSample[]>;
+	cpuMs(): number;
+	stop(): Promise<void>;
+}
+
+/**
+ * bench/receiver.ts in its own process (BENCH_RECEIVER_PARSE=1: it parses every body as JSON
+ * instead of counting items by their opening bytes).
+ */
+export async function startReceiverProcess(): Promise<ReceiverProcess> {
+	const port = await findFreePort();
+	const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'receiver.ts'), '--port', String(port)];
+	if (process.env.BENCH_RECEIVER_PARSE === '1') args.push('--parse');
+	const env = { ...process.env };
+	delete env.NODE_OPTIONS;
+	const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+	let output = '';
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
+	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
+	const forget = onExit(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+	child.once('exit', forget);
+	const deadline = Date.now() + 60_000;
+	while (!output.includes('receiver listening on')) {
+		if (child.exitCode !== null) fatal(`the receiver exited at start:\n${output}`);
+		if (Date.now() > deadline) fatal(`the receiver did not start within 60 s:\n${output}`);
+		await sleep(50);
+	}
+	const url = `http://127.0.0.1:${port}`;
+	const admin = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
+		const response = await fetch(`${url}/__receiver${route}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+		const text = await response.text();
+		if (!response.ok) throw new Error(`receiver ${method} ${route}: ${response.status} ${text}`);
+		return JSON.parse(text) as T;
+	};
+	const pid = child.pid as number;
+	return {
+		url,
+		pid,
+		stats: async () => await admin<ReceiverStats>('GET', '/stats'),
+		reset: async () => void (await admin('POST', '/reset')),
+		configure: async (patch) => void (await admin('POST', '/config', patch)),
+		samples: async () =>
+			(await admin<Array<Omit<ReceiverSample, 'body'> & { body: string }>>('GET', '/samples')).map((sample) => ({ ...sample, body: Buffer.from(sample.body, 'base64') })),
+		cpuMs: () => cpuMsOf(pid) ?? Number.NaN,
+		async stop() {
+			if (child.exitCode !== null || child.signalCode !== null) return;
+			const exited = new Promise((resolve) => child.once('exit', resolve));
+			child.kill('SIGTERM');
+			if (!(await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]))) child.kill('SIGKILL');
+		},
+	};
+}
+
+export interface ReceiverMax {
+	itemsPerSecond: number;
+	requestsPerSecond: number;
+	ms: number;
+	requests: number;
+	items: number;
+	connections: number;
+	inFlightPerConnection: number;
+	receiverCpuMs: number;
+}
+
+/** Whole HTTP/1.1 requests, ready to write to a socket: the samples' bytes, a token header. */
+function rawRequests(samples: ReceiverSample[], host: string, authorization: string): Buffer[] {
+	return samples.map((sample) =>
+		Buffer.concat([
+			Buffer.from(
+				`POST ${sample.path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ${authorization}\r\nContent-Type: ${sample.contentType}\r\n` +
+					`Content-Length: ${sample.body.length}\r\nConnection: keep-alive\r\n\r\n`,
+			),
+			sample.body,
+		]),
+	);
+}
+
+/**
+ * Drives the receiver as hard as it goes: `connections` raw keep-alive sockets, each with
+ * `inFlight` pipelined requests, replaying the given bodies (the bytes the contender sent) for
+ * `seconds`. The client side costs next to nothing (prebuilt bytes, answers counted by their
+ * status lines), so what is measured is the receiver. The rate is the receiver's own count of
+ * items over the time, and every answer must be a 200.
+ */
+export async function receiverMax(receiver: ReceiverProcess, samples: ReceiverSample[], options: { seconds?: number; connections?: number; inFlight?: number } = {}): Promise<ReceiverMax> {
+	if (samples.length === 0) fatal('receiver max: no sample bodies to replay (the contender sent nothing?)');
+	const seconds = options.seconds ?? envNumber('BENCH_RECEIVER_MAX_SECONDS', 2);
+	const connections = options.connections ?? 8;
+	const inFlight = options.inFlight ?? 32;
+	const target = new URL(receiver.url);
+	const requests = rawRequests(samples, target.host, `Bearer ${RIMDIAN_TOKEN}`);
+	await receiver.reset();
+	const cpu0 = receiver.cpuMs();
+	const elapsed = timer();
+	const okLine = Buffer.from('HTTP/1.1 200 ');
+	const anyLine = Buffer.from('HTTP/1.1 ');
+	const drive = (index: number) =>
+		new Promise<void>((resolve, reject) => {
+			const socket = net.connect(Number(target.port), target.hostname);
+			let sent = 0;
+			let answered = 0;
+			let tail: Buffer = Buffer.alloc(0);
+			const sendOne = () => socket.write(requests[(index + sent++) % requests.length]);
+			socket.once('connect', () => {
+				for (let i = 0; i < inFlight; i++) sendOne();
+			});
+			socket.on('data', (chunk: Buffer) => {
+				const text = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+				let ok = 0;
+				let all = 0;
+				// Status lines may be cut between chunks: a match too short to tell its status, or the
+				// last bytes that may start one, wait for the next chunk.
+				tail = text.subarray(Math.max(0, text.length - anyLine.length + 1));
+				for (let at = text.indexOf(anyLine); at !== -1; at = text.indexOf(anyLine, at + anyLine.length)) {
+					if (text.length - at < okLine.length) {
+						tail = text.subarray(at);
+						break;
+					}
+					all++;
+					if (text.subarray(at, at + okLine.length).equals(okLine)) ok++;
+				}
+				if (ok !== all) return reject(new Error(`receiver max: an answer was not 200: ${text.subarray(0, 300).toString()}`));
+				answered += all;
+				const stillSending = elapsed() < seconds * 1000;
+				for (let i = 0; i < all && stillSending; i++) sendOne();
+				if (answered === sent) socket.end();
+			});
+			socket.once('error', reject);
+			socket.once('close', () => (answered === sent ? resolve() : reject(new Error(`receiver max: ${sent - answered} requests unanswered`))));
+		});
+	await Promise.all(Array.from({ length: connections }, (_, index) => drive(index)));
+	const ms = elapsed();
+	const receiverCpuMs = receiver.cpuMs() - cpu0;
+	const stats = await receiver.stats();
+	if (stats.refused > 0 || stats.badBodies > 0) fatal(`receiver max: ${stats.refused} requests refused, ${stats.badBodies} bodies without items`);
+	return {
+		itemsPerSecond: stats.items / (ms / 1000),
+		requestsPerSecond: stats.accepted / (ms / 1000),
+		ms,
+		requests: stats.accepted,
+		items: stats.items,
+		connections,
+		inFlightPerConnection: inFlight,
+		receiverCpuMs,
+	};
+}
+
+/** The receiver must take at least this many times the contender's rate for a figure to count. */
+export const RECEIVER_HEADROOM = 3;
+
+/**
+ * Prints `receiver max: N items/s (Kx the contender)` and whether the figure is valid: when the
+ * receiver's maximum is under 3x the contender's rate, the peer may have limited the contender,
+ * and this says so loudly and sets a non-zero exit code (the benchmark still prints its figures).
+ */
+export function receiverHeadroom(max: ReceiverMax, contenderRate: number, contender: string, unit = 'items/s'): { ratio: number; valid: boolean; line: string } {
+	const ratio = max.itemsPerSecond / contenderRate;
+	const valid = ratio >= RECEIVER_HEADROOM;
+	const line = `receiver max: ${num(max.itemsPerSecond)} ${unit} (${ratio.toFixed(1)}x ${contender}; ${num(max.requestsPerSecond)} requests/s over ${max.connections} sockets x ${max.inFlightPerConnection} pipelined, the same bytes)`;
+	log(line);
+	if (!valid) {
+		const bar = '!'.repeat(78);
+		process.stderr.write(`\n${bar}\nFIGURE INVALID: the receiver's maximum is only ${ratio.toFixed(2)}x ${contender} (needs >= ${RECEIVER_HEADROOM}x): the peer may have been the bottleneck\n${bar}\n`);
+		process.exitCode = 1;
+	}
+	return { ratio, valid, line };
 }

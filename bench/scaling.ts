@@ -1,19 +1,26 @@
 /**
  * bench:scaling — time and memory per item as the size grows:
- *   - Import Items into the sandbox's Rimdian API inside a real n8n (items from a JSON file:
- *     Read/Write Files from Disk -> Extract From File -> Split Out), at 10k and 100k items by default.
- *     Memory per item: the n8n process's peak above the same workflow without Import Items.
+ *   - Import Items inside a real n8n (1.123, `n8n execute`), posting to the receiver
+ *     (bench/receiver.ts, a peer that only reads and counts), items from a JSON file (Read/Write
+ *     Files from Disk -> Extract From File -> Split Out: plain items, not a Code node's), at 10k,
+ *     100k and 1M items. Each execution is read through n8n's own run data at its end
+ *     (bench/n8n-summary-hook.js, an n8n external hook: `n8n execute` cannot print a million
+ *     results, nor can n8n store them): the node's executionTime, its output item count and
+ *     statuses, the heap left after a full collection and the process's peak memory (VmHWM).
+ *     Memory per item: the heap kept (and, beside it, the peak) above the same workflow without
+ *     Import Items, per item.
  *   - validation of Userpilot CSV rows (readCsv -> compileUserpilotValidator, a plain Node process)
  *     at 10k, 100k and 1M rows. Memory per row: peak RSS growth of that process. The 1M point is
  *     bench:validation's median pass when that ran within the hour (BENCH_SCALING_RERUN=1 reruns it).
+ * Ends with the ratios (per-item cost at the largest size / at the smallest) and a verdict: flat
+ * when neither time nor memory per item grows by more than 25%.
  *
  *   npm run bench:scaling
  *   BENCH_SCALING_SIZES=10000,100000,1000000   sizes (both parts)
- *   BENCH_SCALING_N8N_MAX=100000               largest size run inside n8n. 1,000,000 items cannot be
- *                                              measured there: n8n's `execute` CLI fails to print the
- *                                              execution (RangeError: Invalid string length), so no
- *                                              node time comes back; such a point is reported as not
- *                                              measured (the sandbox is still checked).
+ *   BENCH_SCALING_N8N_MAX=1000000              largest size run inside n8n
+ *   BENCH_SCALING_REPS=3                       runs per size inside n8n (1), medians: a process's peak
+ *                                              memory moves with when V8 collects, so one run per
+ *                                              size gives a rough memory-per-item figure
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,6 +36,7 @@ import {
 	loadNow,
 	log,
 	mb,
+	median,
 	nodeTime,
 	num,
 	printMachine,
@@ -37,25 +45,38 @@ import {
 	rimdianUsersJson,
 	saveResults,
 	startN8n,
-	startSandboxProcess,
+	startReceiverProcess,
 	summaryLine,
 	table,
 	userpilotCsv,
+	type BenchN8n,
 	type BenchRun,
 	type CsvPass,
+	type ReceiverProcess,
 	type Workflow,
 } from './lib';
+
+/** Time and memory per item beyond this factor from the smallest size to the largest: not flat. */
+const FLAT_WITHIN = 1.25;
 
 interface N8nPoint {
 	size: number;
 	nodeMs: number;
 	usPerItem: number;
+	/** n8n's peak (VmHWM) when the execution ended, with Import Items and with the source only. */
 	peakBytes: number;
 	sourceOnlyPeakBytes: number;
 	bytesPerItem: number;
+	/** The heap left after a full collection at the end, with Import Items and with the source only. */
+	heapBytes: number;
+	sourceOnlyHeapBytes: number;
+	/** (heapBytes - sourceOnlyHeapBytes) / size: what the node's work keeps per item. */
+	heapBytesPerItem: number;
 	wallMs: number;
 	sourceOnlyWallMs: number;
-	error?: string;
+	resultStatuses: Record<string, number>;
+	/** Runs per size (BENCH_SCALING_REPS); the figures are their medians. */
+	runs?: number;
 }
 
 interface ValidationPoint {
@@ -64,14 +85,6 @@ interface ValidationPoint {
 	usPerRow: number;
 	growthBytes: number;
 	bytesPerRow: number;
-}
-
-/**
- * `n8n execute` prints the whole execution as one JSON.stringify; past about 512 MB of text (seen
- * with 1,000,000 items) V8 refuses the string and n8n prints no execution at all.
- */
-function cliCouldNotPrint(run: BenchRun): boolean {
-	return run.status === 'no-output' && run.tail.includes('Invalid string length');
 }
 
 /**
@@ -96,76 +109,132 @@ function reuseValidationPass(size: number, file: string): CsvPass | undefined {
 	}
 }
 
+/** Runs one workflow, read through the summary hook; the node must have run and succeeded. */
+async function runSummarized(bench: BenchN8n, workflow: Workflow, nodeName: string, what: string): Promise<{ run: BenchRun; nodeMs: number; peakBytes: number; heapBytes: number }> {
+	const run = await bench.run(workflow.id, 1_800_000, { summary: true });
+	if (!run.summary) fatal(`${what}: n8n wrote no summary (exit ${run.exitCode})\n${run.tail}`);
+	const nodeMs = nodeTime(run, nodeName, what);
+	return { run, nodeMs, peakBytes: run.summary.memory.hwmBytes, heapBytes: run.summary.memory.heapAfterGcBytes ?? Number.NaN };
+}
+
+/** One size: the source-only and the Import Items workflows, in the order given. */
+async function measureSize(bench: BenchN8n, receiver: ReceiverProcess, size: number, pair: { sourceOnly: Workflow; withNode: Workflow }, sourceFirst: boolean): Promise<N8nPoint> {
+	const runSourceOnly = async () => await runSummarized(bench, pair.sourceOnly, 'Items', `source only, ${size} items`);
+	const runWithNode = async () => {
+		await receiver.reset();
+		const measured = await runSummarized(bench, pair.withNode, 'Import Items', `Import Items, ${size} items`);
+		const stats = await receiver.stats();
+		const statuses = measured.run.summary?.nodes['Import Items']?.resultStatuses ?? {};
+		if (stats.items !== size || stats.refused > 0 || measured.run.nodes['Import Items'].items !== size || statuses.accepted !== size) {
+			fatal(
+				`${size} items: the receiver counted ${stats.items} (${stats.refused} refused); Import Items output ` +
+					`${measured.run.nodes['Import Items'].items} results, statuses ${JSON.stringify(statuses)}`,
+			);
+		}
+		return measured;
+	};
+	const sourceOnly = sourceFirst ? await runSourceOnly() : undefined;
+	const withNode = await runWithNode();
+	const source = sourceOnly ?? (await runSourceOnly());
+	return {
+		size,
+		nodeMs: withNode.nodeMs,
+		usPerItem: (withNode.nodeMs * 1000) / size,
+		peakBytes: withNode.peakBytes,
+		sourceOnlyPeakBytes: source.peakBytes,
+		bytesPerItem: (withNode.peakBytes - source.peakBytes) / size,
+		heapBytes: withNode.heapBytes,
+		sourceOnlyHeapBytes: source.heapBytes,
+		heapBytesPerItem: (withNode.heapBytes - source.heapBytes) / size,
+		wallMs: withNode.run.wallMs,
+		sourceOnlyWallMs: source.run.wallMs,
+		resultStatuses: withNode.run.summary?.nodes['Import Items']?.resultStatuses ?? {},
+	};
+}
+
+/** The run of median node time, with the median peaks of all runs (each median on its own). */
+function medianPoint(runs: N8nPoint[]): N8nPoint {
+	const byTime = [...runs].sort((a, b) => a.nodeMs - b.nodeMs)[Math.floor((runs.length - 1) / 2)];
+	const peakBytes = median(runs.map((run) => run.peakBytes));
+	const sourceOnlyPeakBytes = median(runs.map((run) => run.sourceOnlyPeakBytes));
+	const heapBytes = median(runs.map((run) => run.heapBytes));
+	const sourceOnlyHeapBytes = median(runs.map((run) => run.sourceOnlyHeapBytes));
+	return {
+		...byTime,
+		peakBytes,
+		sourceOnlyPeakBytes,
+		bytesPerItem: (peakBytes - sourceOnlyPeakBytes) / byTime.size,
+		heapBytes,
+		sourceOnlyHeapBytes,
+		heapBytesPerItem: (heapBytes - sourceOnlyHeapBytes) / byTime.size,
+		runs: runs.length,
+	};
+}
+
+async function measureInN8n(sizes: number[]): Promise<N8nPoint[]> {
+	const points: N8nPoint[] = [];
+	if (sizes.length === 0) return points;
+	const receiver = await startReceiverProcess();
+	const bench = await startN8n(receiver.url);
+	try {
+		const pairs: Array<{ size: number; withNode: Workflow; sourceOnly: Workflow }> = [];
+		for (const size of sizes) {
+			const file = await rimdianUsersJson(size);
+			pairs.push({
+				size,
+				sourceOnly: chain(`bench scaling source ${size}`, itemSourceNodes(file)),
+				withNode: chain(`bench scaling import ${size}`, [...itemSourceNodes(file), importItemsNode()]),
+			});
+		}
+		await bench.importWorkflows(pairs.flatMap((pair) => [pair.sourceOnly, pair.withNode]));
+		for (const [index, pair] of pairs.entries()) {
+			// Alternate which of the pair goes first.
+			const reps = Math.round(envNumber('BENCH_SCALING_REPS', 1));
+			const runs: N8nPoint[] = [];
+			for (let rep = 0; rep < reps; rep++) runs.push(await measureSize(bench, receiver, pair.size, pair, (index + rep) % 2 === 0));
+			const point = medianPoint(runs);
+			points.push(point);
+			log(
+				`n8n ${num(pair.size)} items: Import Items ${num(point.nodeMs)} ms (${num(point.usPerItem, 1)} µs/item), heap kept ${num(mb(point.heapBytes))} MiB ` +
+					`(source only ${num(mb(point.sourceOnlyHeapBytes))} MiB), peak ${num(mb(point.peakBytes))} MiB ` +
+					`(source only ${num(mb(point.sourceOnlyPeakBytes))} MiB), wall ${num(point.wallMs / 1000, 1)} s, load ${loadNow()}`,
+			);
+		}
+	} finally {
+		await bench.dispose();
+		await receiver.stop();
+	}
+	return points;
+}
+
+/**
+ * Per-item cost at the largest size over the smallest, for time and memory, and the verdict.
+ * Memory is the heap kept after a full collection (deterministic); the peak per item, which moves
+ * with when V8 collects, is printed beside it (from the smallest size whose peak is 32 MiB above
+ * the source's: below that it is noise).
+ */
+function flatness(points: N8nPoint[]): { timeRatio: number; memoryRatio: number; peakRatio: number; flat: boolean; line: string } {
+	const first = points[0];
+	const last = points[points.length - 1];
+	const timeRatio = last.usPerItem / first.usPerItem;
+	const memoryRatio = last.heapBytesPerItem / first.heapBytesPerItem;
+	const peakBase = points.find((point) => point.peakBytes - point.sourceOnlyPeakBytes >= 32 * 1024 * 1024) ?? first;
+	const peakRatio = last.bytesPerItem / peakBase.bytesPerItem;
+	const flat = timeRatio <= FLAT_WITHIN && memoryRatio <= FLAT_WITHIN;
+	const line =
+		`cost per item, ${num(last.size)} vs ${num(first.size)} items: time ${timeRatio.toFixed(2)}x; heap kept ${memoryRatio.toFixed(2)}x: ` +
+		`${flat ? 'FLAT' : 'NOT FLAT'} (flat = neither grows by more than ${Math.round((FLAT_WITHIN - 1) * 100)}%); ` +
+		`peak memory per item ${peakRatio.toFixed(2)}x (vs ${num(peakBase.size)}; moves with GC timing)`;
+	return { timeRatio, memoryRatio, peakRatio, flat, line };
+}
+
 async function main(): Promise<void> {
 	const sizes = envList('BENCH_SCALING_SIZES', [10_000, 100_000, 1_000_000]).map(Math.round);
-	const n8nMax = Math.round(envNumber('BENCH_SCALING_N8N_MAX', 100_000));
+	const n8nMax = Math.round(envNumber('BENCH_SCALING_N8N_MAX', 1_000_000));
 	const info = printMachine(`bench:scaling — Import Items (n8n) and validation at ${sizes.map((size) => num(size)).join(', ')} items`);
 
 	// -- Import Items inside n8n ------------------------------------------------------------------
-	const n8nSizes = sizes.filter((size) => size <= n8nMax);
-	const n8nPoints: N8nPoint[] = [];
-	if (n8nSizes.length > 0) {
-		const sandbox = await startSandboxProcess();
-		const bench = await startN8n(sandbox.url);
-		try {
-			const pairs: Array<{ size: number; withNode: Workflow; sourceOnly: Workflow }> = [];
-			for (const size of n8nSizes) {
-				const file = await rimdianUsersJson(size);
-				pairs.push({
-					size,
-					sourceOnly: chain(`bench scaling source ${size}`, itemSourceNodes(file)),
-					withNode: chain(`bench scaling import ${size}`, [
-						...itemSourceNodes(file),
-						importItemsNode(),
-					]),
-				});
-			}
-			await bench.importWorkflows(pairs.flatMap((pair) => [pair.sourceOnly, pair.withNode]));
-			for (const [index, pair] of pairs.entries()) {
-				// Alternate which of the pair goes first.
-				const runSourceOnly = async () => {
-					const run = await bench.run(pair.sourceOnly.id, 1_800_000);
-					if (!cliCouldNotPrint(run)) nodeTime(run, 'Items', `source only, ${pair.size} items`);
-					return run;
-				};
-				const runWithNode = async () => {
-					await sandbox.reset();
-					const run = await bench.run(pair.withNode.id, 1_800_000);
-					const unprinted = cliCouldNotPrint(run);
-					const nodeMs = unprinted ? Number.NaN : nodeTime(run, 'Import Items', `Import Items, ${pair.size} items`);
-					const stats = await sandbox.stats();
-					if (stats.rimdian.itemsStored !== pair.size) fatal(`${pair.size} items: the sandbox stored ${stats.rimdian.itemsStored}`);
-					return { run, nodeMs, error: unprinted ? `n8n's execute CLI could not print the execution (RangeError: Invalid string length); the sandbox stored all ${pair.size} items` : undefined };
-				};
-				let sourceOnly;
-				let withNode;
-				if (index % 2 === 0) {
-					sourceOnly = await runSourceOnly();
-					withNode = await runWithNode();
-				} else {
-					withNode = await runWithNode();
-					sourceOnly = await runSourceOnly();
-				}
-				const point: N8nPoint = {
-					size: pair.size,
-					nodeMs: withNode.nodeMs,
-					usPerItem: (withNode.nodeMs * 1000) / pair.size,
-					peakBytes: withNode.run.process.peakBytes,
-					sourceOnlyPeakBytes: sourceOnly.process.peakBytes,
-					bytesPerItem: (withNode.run.process.peakBytes - sourceOnly.process.peakBytes) / pair.size,
-					wallMs: withNode.run.wallMs,
-					sourceOnlyWallMs: sourceOnly.wallMs,
-					error: withNode.error ?? (cliCouldNotPrint(sourceOnly) ? "n8n's execute CLI could not print the source-only execution (RangeError: Invalid string length)" : undefined),
-				};
-				n8nPoints.push(point);
-				if (point.error) log(`n8n ${num(pair.size)} items: NOT MEASURED: ${point.error}`);
-				else log(`n8n ${num(pair.size)} items: Import Items ${num(point.nodeMs)} ms, peak ${num(mb(point.peakBytes))} MiB (source only ${num(mb(point.sourceOnlyPeakBytes))} MiB), load ${loadNow()}`);
-			}
-		} finally {
-			await bench.dispose();
-			await sandbox.stop();
-		}
-	}
+	const n8nPoints = await measureInN8n(sizes.filter((size) => size <= n8nMax));
 
 	// -- Validation in a plain Node process ------------------------------------------------------
 	const validationPoints: ValidationPoint[] = [];
@@ -182,32 +251,46 @@ async function main(): Promise<void> {
 
 	log('');
 	table(
-		['items', 'Import Items ms', 'µs/item', 'n8n peak MiB', 'above source-only MiB', 'bytes/item', 'validation ms', 'µs/row', 'RSS growth MiB', 'bytes/row'],
+		['items', 'Import Items ms', 'µs/item', 'heap kept above source MiB', 'heap bytes/item', 'n8n peak MiB', 'peak above source MiB', 'peak bytes/item', 'validation ms', 'µs/row', 'RSS growth MiB', 'bytes/row'],
 		sizes.map((size) => {
 			const n = n8nPoints.find((point) => point.size === size);
 			const v = validationPoints.find((point) => point.size === size);
-			const n8nCells = n?.error
-				? ['not measured: execution too big for n8n CLI output', '', num(mb(n.peakBytes)), '', '']
-				: n
-				? [num(n.nodeMs), num(n.usPerItem, 1), num(mb(n.peakBytes)), num(mb(n.peakBytes - n.sourceOnlyPeakBytes)), num(n.bytesPerItem)]
-				: [`not run (> BENCH_SCALING_N8N_MAX=${num(n8nMax)})`, '', '', '', ''];
+			const n8nCells = n
+				? [
+						num(n.nodeMs),
+						num(n.usPerItem, 1),
+						num(mb(n.heapBytes - n.sourceOnlyHeapBytes), 1),
+						num(n.heapBytesPerItem),
+						num(mb(n.peakBytes)),
+						num(mb(n.peakBytes - n.sourceOnlyPeakBytes)),
+						num(n.bytesPerItem),
+					]
+				: [`not run (> BENCH_SCALING_N8N_MAX=${num(n8nMax)})`, '', '', '', '', '', ''];
 			const vCells = v ? [num(v.ms), num(v.usPerRow, 2), num(mb(v.growthBytes), 1), num(v.bytesPerRow, 1)] : ['', '', '', ''];
 			return [num(size), ...n8nCells, ...vCells];
 		}),
 	);
 	log('');
+	const verdict = n8nPoints.length >= 2 ? flatness(n8nPoints) : undefined;
+	if (verdict) log(`Import Items in n8n: ${verdict.line}`);
+	const vFirst = validationPoints[0];
+	const vLast = validationPoints[validationPoints.length - 1];
+	log(`validation: time per row ${num(vLast.size)} vs ${num(vFirst.size)} rows: ${(vLast.usPerRow / vFirst.usPerRow).toFixed(2)}x`);
 	log(`load at end: ${loadNow()}`);
-	saveResults('scaling', { machine: info, config: { sizes, n8nMax }, n8n: n8nPoints, validation: validationPoints });
+	saveResults('scaling', { machine: info, config: { sizes, n8nMax }, n8n: n8nPoints, validation: validationPoints, verdict });
 
-	const measured = n8nPoints.filter((point) => point.error === undefined);
-	if (measured.length > 0) {
-		const first = measured[0];
-		const last = measured[measured.length - 1];
-		summaryLine(`bench:scaling (Import Items, ${num(last.size)} items)`, last.usPerItem, 'µs/item', last.usPerItem / first.usPerItem, `${num(first.size)} items`, 1);
+	if (verdict) {
+		const last = n8nPoints[n8nPoints.length - 1];
+		summaryLine(
+			`bench:scaling (Import Items in n8n, ${num(last.size)} items)`,
+			last.usPerItem,
+			'µs/item',
+			verdict.timeRatio,
+			`${num(n8nPoints[0].size)} items (heap kept per item ${verdict.memoryRatio.toFixed(2)}x): ${verdict.flat ? 'flat' : 'NOT flat'}`,
+			1,
+		);
 	} else {
-		const first = validationPoints[0];
-		const last = validationPoints[validationPoints.length - 1];
-		summaryLine(`bench:scaling (validation, ${num(last.size)} rows)`, last.usPerRow, 'µs/row', last.usPerRow / first.usPerRow, `${num(first.size)} rows`, 2);
+		summaryLine(`bench:scaling (validation, ${num(vLast.size)} rows)`, vLast.usPerRow, 'µs/row', vLast.usPerRow / vFirst.usPerRow, `${num(vFirst.size)} rows`, 2);
 	}
 }
 

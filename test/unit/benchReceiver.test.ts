@@ -1,0 +1,70 @@
+/**
+ * The benchmarks' receiver (bench/receiver.ts): it must count every item the nodes send and answer
+ * what the platforms' own answer checks accept, else a benchmark against it would measure errors.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+
+import { startReceiver, type ReceiverStats } from '../../bench/receiver';
+import { canonicalJson } from '../../core/canonicalJson';
+import { PLATFORMS } from '../../platforms';
+
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+	server = startReceiver(0, false);
+	await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => await new Promise<void>((resolve) => server.close(() => resolve())));
+beforeEach(async () => void (await fetch(`${base}/__receiver/reset`, { method: 'POST' })));
+
+const stats = async () => (await (await fetch(`${base}/__receiver/stats`)).json()) as ReceiverStats;
+const post = async (path: string, body: string) => await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+function rimdianBody(count: number): string {
+	const items = Array.from({ length: count }, (_, i) =>
+		canonicalJson({ kind: 'user', user: { external_id: `u${i}`, email: `{"kind":"trap${i}"}@example.com` } }),
+	);
+	return PLATFORMS.rimdian.delivery.mode === 'batch' ? PLATFORMS.rimdian.delivery.buildBody(items, { workspaceId: 'w' }, { timezone: 'UTC' } as never) : '';
+}
+
+describe('bench receiver', () => {
+	test("answers Rimdian's /data as Rimdian's checkAnswer accepts, and counts its items", async () => {
+		const response = await post('/data', rimdianBody(3));
+		const text = await response.text();
+		expect(response.status).toBe(200);
+		expect(PLATFORMS.rimdian.delivery.mode === 'batch' && PLATFORMS.rimdian.delivery.checkAnswer(text)).toBeUndefined();
+		expect(await stats()).toMatchObject({ requests: 1, accepted: 1, items: 3, refused: 0, badBodies: 0 });
+	});
+
+	test("answers Ayona's import as Ayona's checkAnswer accepts, and counts its payload", async () => {
+		const payload = [0, 1].map((i) => `{"date":"2024-01-0${i + 1}","name":"n${i}","content":{}}`).join(',');
+		const response = await post('/api/v1/source/import', `{"source_id":"s","payload":[${payload}]}`);
+		expect(response.status).toBe(200);
+		const answer = await response.text();
+		expect(PLATFORMS.ayona.delivery.mode === 'batch' && PLATFORMS.ayona.delivery.checkAnswer(answer)).toBeUndefined();
+		expect((await stats()).items).toBe(2);
+	});
+
+	test('parse mode counts the items array, whatever the strings hold', async () => {
+		await fetch(`${base}/__receiver/config`, { method: 'POST', body: JSON.stringify({ parse: true }) });
+		await post('/data', rimdianBody(5));
+		await post('/data', 'not json');
+		const counted = await stats();
+		await fetch(`${base}/__receiver/config`, { method: 'POST', body: JSON.stringify({ parse: false }) });
+		expect(counted).toMatchObject({ parse: true, items: 5, badBodies: 1 });
+	});
+
+	test('refuses any other route, and keeps the first bodies byte for byte for the maximum-rate driver', async () => {
+		const body = rimdianBody(2);
+		expect((await post('/nowhere', '{}')).status).toBe(404);
+		await post('/data', body);
+		const samples = (await (await fetch(`${base}/__receiver/samples`)).json()) as Array<{ path: string; items: number; body: string }>;
+		expect(samples).toHaveLength(1);
+		expect(samples[0]).toMatchObject({ path: '/data', items: 2 });
+		expect(Buffer.from(samples[0].body, 'base64').toString('utf8')).toBe(body);
+		expect(await stats()).toMatchObject({ requests: 2, refused: 1, accepted: 1 });
+	});
+});
