@@ -4,6 +4,10 @@
  * editor prints in the browser's console. Real `n8n start`, real Chromium, the sandbox.
  *   node --import tsx --test test/browser/progress.test.ts   (after npm run build; needs chromium)
  * The lines come every DATA_IMPORT_PROGRESS_INTERVAL_MS (500 ms here, 10 s by default).
+ * The same n8n then shows, in the node's output panel, "Validate Only (Send Nothing)" (valid and
+ * invalid items with their request bodies; the sandbox gets nothing) and "One Summary Item" under
+ * "Max Requests per Minute". Screenshots docs/screenshots/[n8n2/]validate-only.png and
+ * one-summary-item.png with UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -13,12 +17,17 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 
 import { startSandbox, type Sandbox } from '../../sandbox/server';
-import { createN8n, REPO_ROOT, type N8nInstance } from '../e2e/harness';
+import { createN8n, DEFAULT_N8N_BIN, REPO_ROOT, type N8nInstance } from '../e2e/harness';
 import { setUpOwner } from '../e2e/owner';
 import { findSecrets, loadExample, sandboxCredentials, variant } from '../e2e/setup';
 import { launchChromium, signIn } from './browser';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser-progress');
+const N8N_MAJOR = Number(
+	(JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(fs.realpathSync(process.env.N8N_BIN || DEFAULT_N8N_BIN))), 'package.json'), 'utf8')) as { version: string }).version.split('.')[0],
+);
+const DOCS_SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots', ...(N8N_MAJOR >= 2 ? ['n8n2'] : []));
+const NDV = '[data-test-id=ndv]';
 const OWNER = { email: 'owner@example.com', firstName: 'Test', lastName: 'Owner', password: 'Sandbox-Owner-1' };
 
 let sandbox: Sandbox;
@@ -33,6 +42,43 @@ const workflow = variant(loadExample('rimdian-users.json'), 'browserProgress', {
 	'Import Items': { options: { maxRequestsPerMinute: 600 } },
 });
 
+// Two CRM users, the second without the external_id Rimdian requires: checked, never sent.
+const twoUsers =
+	"return [{ json: { external_id: 'crm-1', is_authenticated: true, created_at: '2024-01-01T10:00:00Z', email: 'ana@example.com' } }, " +
+	"{ json: { is_authenticated: true, created_at: '2024-01-02T10:00:00Z', email: 'bob@example.com' } }];";
+const dryRun = variant(loadExample('rimdian-users.json'), 'browserDryRun', {
+	'Source Records': { jsCode: twoUsers },
+	'Import Items': { options: { validateOnly: true } },
+});
+// 250 users, three requests, one summary item; the throttle spaces the requests (600 a minute).
+const summary = variant(loadExample('rimdian-users.json'), 'browserSummary', {
+	'Source Records': {
+		jsCode:
+			"return Array.from({ length: 250 }, (_, i) => ({ json: { external_id: `crm-${i}`, is_authenticated: true, created_at: '2024-01-01T10:00:00Z' } }));",
+	},
+	'Import Items': { onInvalid: 'skip', options: { output: 'summary', maxRequestsPerMinute: 600 } },
+});
+
+/** A screenshot in test-artifacts/; with UPDATE_SCREENSHOTS=1 also docs/, cropped to the node's panel. */
+async function shot(name: string, docsFile?: string): Promise<void> {
+	await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+	if (!docsFile || process.env.UPDATE_SCREENSHOTS !== '1') return;
+	const box = await page.locator(NDV).first().boundingBox();
+	fs.mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+	await page.screenshot({ path: path.join(DOCS_SCREENSHOTS, docsFile), ...(box ? { clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 760) } } : {}) });
+}
+
+/** Opens the workflow, runs its Import Items node from the node's panel; the output panel's text. */
+async function runFromPanel(id: string, waitFor: string): Promise<string> {
+	await page.goto(`${baseUrl}/workflow/${id}`);
+	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().dblclick();
+	await page.waitForSelector(NDV);
+	await page.click(`${NDV} [data-test-id=node-execute-button]`);
+	const output = page.locator(`${NDV} [data-test-id=output-panel]`);
+	await output.getByText(waitFor, { exact: true }).first().waitFor({ timeout: 60_000 });
+	return await output.innerText();
+}
+
 before(async () => {
 	fs.rmSync(ARTIFACTS, { recursive: true, force: true });
 	fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -40,7 +86,7 @@ before(async () => {
 	n8n = await createN8n({ env: { DATA_IMPORT_PROGRESS_INTERVAL_MS: '500' } });
 	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
 	await n8n.importCredentials(sandboxCredentials(sandbox));
-	await n8n.importWorkflows([workflow]);
+	await n8n.importWorkflows([workflow, dryRun, summary]);
 	({ baseUrl } = await n8n.start());
 	assert.equal(await setUpOwner(baseUrl, OWNER), 'created');
 	browser = await launchChromium();
@@ -81,4 +127,33 @@ test('a manual run from the editor shows Import Items progress in the browser, a
 	assert.equal(sandbox.stats().rimdian.itemsStored, 2000);
 	assert.deepEqual(findSecrets(consoleLines.join('\n')), []);
 	mark('checked');
+});
+
+test('Validate Only, run from the editor: valid and invalid items with their request bodies, nothing sent', async () => {
+	const t0 = Date.now();
+	await sandbox.reset();
+	const text = await runFromPanel(dryRun.id as string, 'invalid');
+	assert.match(text, /2 items/);
+	assert.match(text, /\bvalid\b/);
+	assert.match(text, /requestBody/);
+	assert.match(text, /external_id/, 'the invalid item says which field');
+	await shot('validate-only', 'validate-only.png');
+	const stats = sandbox.stats();
+	assert.equal(stats.rimdian.requests, 0, 'the sandbox received nothing');
+	assert.equal(stats.rimdian.itemsStored, 0);
+	console.log(`validate only: ${Date.now() - t0} ms`);
+});
+
+test('One Summary Item under Max Requests per Minute, run from the editor: one item with the counts', async () => {
+	const t0 = Date.now();
+	await sandbox.reset();
+	const text = await runFromPanel(summary.id as string, 'completed');
+	assert.match(text, /1 item/);
+	assert.match(text, /accepted/);
+	assert.match(text, /250/);
+	await shot('one-summary-item', 'one-summary-item.png');
+	assert.equal(sandbox.stats().rimdian.itemsStored, 250);
+	assert.equal(sandbox.stats().rimdian.requests, 3);
+	assert.deepEqual(findSecrets(n8n.logs()), []);
+	console.log(`one summary item: ${Date.now() - t0} ms`);
 });
