@@ -100,6 +100,8 @@ export interface JobOptions {
 	whenJobRunning: 'wait' | 'fail';
 	/** Wait for each job to end (else a part is done once its job is created). */
 	waitForCompletion: boolean;
+	/** Told the job after each poll of its status (progress lines). */
+	onPoll?: (job: ImportJob) => void;
 }
 
 /** One upload's job, created or found already uploaded by an earlier attempt of the execution. */

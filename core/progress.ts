@@ -30,6 +30,12 @@ export function progressIntervalMs(raw: string | undefined): number {
 	return Number.isFinite(value) && value >= 100 ? value : DEFAULT_PROGRESS_INTERVAL_MS;
 }
 
+function size(bytes: number): string {
+	if (bytes < 1000) return `${bytes} B`;
+	if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+	return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
 function duration(ms: number): string {
 	const seconds = Math.round(ms / 1000);
 	if (seconds < 60) return `${seconds}s`;
@@ -42,6 +48,10 @@ export class ProgressReporter {
 	read = 0;
 	sent = 0;
 	accepted = 0;
+	/** Bytes uploaded so far (a job platform's file parts); shown once some are. */
+	bytes = 0;
+	/** Where a job stands ("job 42 processing, poll 3"), shown when set. */
+	status?: string;
 	private readonly started: number;
 	private timer?: ReturnType<typeof setInterval>;
 	private readonly now: () => number;
@@ -79,6 +89,8 @@ export class ProgressReporter {
 			`${stats.retries} retried`,
 			`${rate.toFixed(1)} ${unit}/s`,
 		];
+		if (this.bytes > 0) parts.push(`${size(this.bytes)} uploaded`);
+		if (this.status !== undefined) parts.push(this.status);
 		if (final) parts.push(`done in ${duration(elapsed)}`);
 		else if (total !== undefined && rate > 0) {
 			parts.push(`about ${duration(((total - this.sent) / rate) * 1000)} left`);

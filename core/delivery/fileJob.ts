@@ -42,6 +42,15 @@ function nameOf(
 	return `${base}.${token}${parts > 1 ? `.part${part}` : ''}${extension}`;
 }
 
+/** The counters a progress reporter reads (core/progress.ts), moved on as the file goes. */
+export interface JobProgress {
+	read: number;
+	sent: number;
+	accepted: number;
+	bytes: number;
+	status?: string;
+}
+
 /** A byte range of the source file, sent as one import job. */
 interface FilePart {
 	/** Source bytes [start, end) holding the part's rows (after the CSV header). */
@@ -71,6 +80,7 @@ async function scan(
 	normalized: boolean,
 	partLimit: number,
 	asIs?: AsIsCheck,
+	progress?: JobProgress,
 ): Promise<ScanResult> {
 	const header: ReadResult = { headerEndOffset: 0 };
 	const rejected: RejectedRow[] = [];
@@ -81,6 +91,7 @@ async function scan(
 	let previousEnd = -1;
 	const consider = (endOffset: number, sentBytes: number | undefined) => {
 		rows++;
+		if (progress) progress.read = rows;
 		if (previousEnd < 0) previousEnd = header.headerEndOffset;
 		const rowBytes = sentBytes ?? endOffset - previousEnd;
 		const headerBytes = normalized || file.format !== 'csv' ? 0 : header.headerEndOffset;
@@ -168,7 +179,7 @@ type PartPlan =
 async function planParts(
 	source: BinarySource,
 	file: FileSettings,
-	choices: Pick<UploadChoices, 'validateFirst' | 'normalized' | 'partLimit' | 'split'>,
+	choices: Pick<UploadChoices, 'validateFirst' | 'normalized' | 'partLimit' | 'split' | 'progress'>,
 	base: IDataObject,
 	displayName: string,
 	asIs?: AsIsCheck,
@@ -188,6 +199,7 @@ async function planParts(
 		normalized,
 		split ? partLimit : Number.MAX_SAFE_INTEGER,
 		asIs,
+		choices.progress,
 	);
 	const rows = scanned.rows;
 	if (scanned.rejectedCount > 0) return { stop: rejectedOutcome(scanned, base, displayName) };
@@ -241,6 +253,7 @@ function jobPartOf(
 	index: number,
 	token: string,
 	normalized: boolean,
+	progress?: JobProgress,
 ): JobPart {
 	const { parts, headerEnd } = plan;
 	const part = parts[index];
@@ -250,16 +263,15 @@ function jobPartOf(
 	const length = normalized
 		? part.bytes
 		: (file.format === 'csv' && !whole ? headerEnd : 0) + (part.end - part.start);
-	const content = () => {
-		if (normalized) return Readable.from(normalizedLines(source, file, part, headerEnd));
-		if (whole) return Readable.from(openLater(() => source.open()));
-		return Readable.from(
-			(async function* () {
-				if (file.format === 'csv' && headerEnd > 0) yield* await source.open(0, headerEnd);
-				yield* await source.open(part.start, part.end);
-			})(),
-		);
+	const bytes = () => {
+		if (normalized) return normalizedLines(source, file, part, headerEnd);
+		if (whole) return openLater(() => source.open());
+		return (async function* () {
+			if (file.format === 'csv' && headerEnd > 0) yield* await source.open(0, headerEnd);
+			yield* await source.open(part.start, part.end);
+		})();
 	};
+	const content = () => Readable.from(progress ? counted(bytes(), progress) : bytes());
 	const sentFormat = normalized ? 'ndjson' : file.format;
 	const mime = sentFormat === 'csv' ? 'text/csv' : 'application/x-ndjson';
 	return { filename, file: () => multipartFile('file', filename, mime, content, length) };
@@ -288,6 +300,32 @@ function gatherPart(sent: JobsSoFar, index: number, outcome: PartOutcome, parts:
 	sent.failed = { index, message };
 }
 
+/** Tells the progress where the job stands after each poll (polls counted per job). */
+function pollCounter(progress: JobProgress): (job: ImportJob) => void {
+	let polls = 0;
+	let jobId: string | undefined;
+	return (job) => {
+		polls = job.job_id === jobId ? polls + 1 : 1;
+		jobId = job.job_id;
+		progress.status = `job ${job.job_id} ${job.status} (poll ${polls})`;
+	};
+}
+
+/** A part done: its rows sent, the rows its job imported, and how its job stands. */
+function partProgress(
+	progress: JobProgress,
+	part: FilePart,
+	outcome: PartOutcome,
+	rowsOf: (job: ImportJob) => number | undefined,
+): void {
+	progress.sent += part.rows;
+	const job = outcome.job ?? outcome.created;
+	if (job) {
+		progress.accepted += (outcome.failure ? undefined : rowsOf(job)) ?? 0;
+		progress.status = `job ${job.job_id} ${job.status}`;
+	}
+}
+
 /** How the file goes: read from the node's parameters. */
 export interface UploadChoices {
 	validateFirst: boolean;
@@ -300,6 +338,8 @@ export interface UploadChoices {
 	signal?: AbortSignal;
 	/** The token of the parts' names, asked for once the file is found fit to send. */
 	nameToken: () => UploadToken;
+	/** Counters of the progress lines: rows read, bytes uploaded, the job's status. */
+	progress?: JobProgress;
 }
 
 /**
@@ -336,7 +376,10 @@ export async function uploadFileAsJobs(
 	const { parts, rows } = plan;
 
 	const { token, deterministic } = choices.nameToken();
-	const jobParts = parts.map((_, index) => jobPartOf(source, file, plan, index, token, normalized));
+	const { progress } = choices;
+	const jobParts = parts.map((_, index) =>
+		jobPartOf(source, file, plan, index, token, normalized, progress),
+	);
 	const sent: JobsSoFar = { jobs: [], foundUploaded: [], retries: 0 };
 	let notSent: PartsNotSentError | undefined;
 	try {
@@ -344,8 +387,11 @@ export async function uploadFileAsJobs(
 			transport,
 			delivery,
 			jobParts,
-			{ ...wait, lookFirst: deterministic },
-			(index, outcome) => gatherPart(sent, index, outcome, parts.length),
+			{ ...wait, lookFirst: deterministic, onPoll: progress && pollCounter(progress) },
+			(index, outcome) => {
+				gatherPart(sent, index, outcome, parts.length);
+				if (progress) partProgress(progress, parts[index], outcome, delivery.rowsOf);
+			},
 		);
 	} catch (error) {
 		notSent = new PartsNotSentError(error);
@@ -396,6 +442,14 @@ export async function uploadFileAsJobs(
 /** 'completed', or 'pending_refresh' while Userpilot still refreshes after the rows landed. */
 function landedStatus(jobs: ImportJob[]): string {
 	return jobs.every((job) => job.status === 'completed') ? 'completed' : 'pending_refresh';
+}
+
+/** Passes the bytes on, adding their count to the progress as the upload reads them. */
+async function* counted(chunks: AsyncIterable<Buffer>, progress: JobProgress): AsyncGenerator<Buffer> {
+	for await (const chunk of chunks) {
+		progress.bytes += chunk.length;
+		yield chunk;
+	}
 }
 
 /** Defers opening a stream until the upload reads it. */

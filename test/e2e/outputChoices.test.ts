@@ -22,6 +22,16 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'output-e2e-'));
 const rimdian = loadExample('rimdian-users.json');
 const ayona = loadExample('ayona-feedback.json');
 const rimdianFile = loadExample('rimdian-file.json');
+const userpilotFile = loadExample('userpilot-file.json');
+
+/** 3,000 Userpilot track events: several parts under 0.2 MB, each a job. */
+const UPLOAD_ROWS = 3000;
+const eventsFile = path.join(dir, 'events-progress.csv');
+fs.writeFileSync(
+	eventsFile,
+	'event_type,event_name,source,user_id,inserted_at,metadata\n' +
+		Array.from({ length: UPLOAD_ROWS }, (_, i) => `track,exported_report,backend-http,p-${String(i).padStart(5, '0')},2024-05-01 10:00:00,"{""seats"": ${i}}"\n`).join(''),
+);
 
 /** Six records: two valid, four each broken in one way. */
 const MIXED_USERS = `return [
@@ -98,9 +108,16 @@ const workflows = {
 			'Import Items': { onInvalid: 'stop', options: { output: 'summary', validateOnly: true } },
 		}),
 	}),
-	// 2,000 users in 20 requests at 600 a minute: about 2 s, over several 500 ms intervals.
-	progress: variant(rimdian, 'outProgress', {
-		'Import Items': { options: { maxRequestsPerMinute: 600, output: 'summary' } },
+	progress: combine('outProgress', {
+		// 2,000 users in 20 requests at 600 a minute: about 2 s, over several 500 ms intervals.
+		Rimdian: variant(rimdian, 'a', {
+			'Import Items': { options: { maxRequestsPerMinute: 600, output: 'summary' } },
+		}),
+		// Several parts, each a job the node waits for, polled every half second.
+		Userpilot: variant(userpilotFile, 'b', {
+			'Read Export File': { fileSelector: eventsFile },
+			'Bulk File Import': { options: { waitForCompletion: true, pollIntervalSeconds: 0.5, partSizeMb: 0.2 } },
+		}),
 	}),
 	timezones: combine(
 		'outTimezones',
@@ -200,18 +217,40 @@ test('One Summary Item with Validate Only: every item counted as valid or invali
 });
 
 test("Progress: a 2-second import tells n8n's log how far it is at a steady pace, and once at the end", async () => {
-	await sandbox.reset();
-	const result = await run('outProgress');
-	assert.equal(result.status, 'success', result.error?.message);
+	const result = await progressRun();
 	const log = result.stdout + result.stderr;
 	const lines = log.split('\n').filter((line) => /Import Items: 2000 items read, \d+\/2000 sent/.test(line));
 	assert.ok(lines.length >= 3, `at least two steady lines and a final one:\n${lines.join('\n')}`);
 	assert.ok(lines.length <= 12, `not per item nor per batch: ${lines.length} lines`);
 	assert.match(lines[lines.length - 1], /2000\/2000 sent, 2000 accepted, 20 requests, 0 retried, .* done in/);
 	assert.ok(lines.slice(0, -1).some((line) => /left/.test(line)), 'a line before the end says the time left');
-	const [summary] = result.nodeOutput('Import Items') as Array<Record<string, unknown>>;
+	const [summary] = result.nodeOutput('Rimdian: Import Items') as Array<Record<string, unknown>>;
 	assert.equal(summary.accepted, 2000);
 });
+
+test('Progress: Bulk File Import into Userpilot tells rows read, bytes uploaded and each job as it is polled', async () => {
+	const result = await progressRun();
+	const lines = (result.stdout + result.stderr).split('\n').filter((line) => line.includes('Bulk File Import (events-progress.csv): '));
+	assert.ok(lines.length >= 3, `steady lines and a final one:\n${lines.join('\n')}`);
+	assert.ok(lines.length <= 20, `not per row nor per poll: ${lines.length} lines`);
+	assert.ok(lines.some((line) => /job \S+ \w+ \(poll \d+\)/.test(line)), `a line while a job is polled:\n${lines.join('\n')}`);
+	assert.match(lines[lines.length - 1], new RegExp(`: ${UPLOAD_ROWS} rows read, ${UPLOAD_ROWS} sent, ${UPLOAD_ROWS} accepted, .* kB uploaded, job \\S+ (completed|pending_refresh), done in`));
+	const [summary] = result.nodeOutput('Userpilot: Bulk File Import') as Array<Record<string, unknown>>;
+	assert.ok((summary.parts as number) >= 2, `several parts: ${String(summary.parts)}`);
+	assert.equal(sandbox.stats().userpilot.rowsImported, UPLOAD_ROWS);
+});
+
+/** The progress workflow, run once on a fresh sandbox whose jobs take a few polls. */
+async function progressRun(): Promise<ExecutionResult> {
+	if (!runs.has('outProgress')) {
+		await sandbox.reset();
+		sandbox.configure({ jobStepMs: 300 });
+	}
+	const result = await runOnce('outProgress');
+	sandbox.configure({ jobStepMs: 50 });
+	assert.equal(result.status, 'success', result.error?.message);
+	return result;
+}
 
 /** The timezones workflow (Asia/Tokyo in its settings), run once on a fresh sandbox. */
 async function timezonesRun(): Promise<ExecutionResult> {

@@ -62,6 +62,11 @@ async function uploadOne(
 			normalized ? 'normalized' : 'asIs',
 			partLimit,
 		);
+	const progress = startProgress(ctx, {
+		label: `Bulk File Import (${source.fileName})`,
+		unit: 'rows',
+		stats: transport.stats,
+	});
 	let outcome;
 	try {
 		outcome = await uploadFileAsJobs(source, file, settings, transport, {
@@ -71,9 +76,12 @@ async function uploadOne(
 			split,
 			signal: ctx.getExecutionCancelSignal(),
 			nameToken,
+			progress,
 		});
 	} catch (error) {
 		throw asNodeError(ctx, error);
+	} finally {
+		progress.finish();
 	}
 	if (outcome.failure && !ctx.continueOnFail()) {
 		const resume = outcome.summary.resumeFromRow
