@@ -5,6 +5,7 @@
  *   file-import-notify.json      Read Files from Disk → Bulk File Import (wait) → Slack message
  *   job-failed-alert.json        Job Status Trigger (failed) → Slack alert           (active)
  *   incremental-sync.json        Schedule → source → changed rows only → Import Items (active)
+ *   hubspot-to-rimdian.json      HubSpot contacts (HTTP) → Split Out → Import Items (Rimdian, mapped)
  *
  * Each runs as shipped except where a service outside this machine stands: the Google Sheets
  * node is replaced by a Code node putting out rows as Google Sheets does; Slack's incoming
@@ -96,6 +97,22 @@ const fileNotify = (): Workflow => {
 	return workflow;
 };
 
+/** A page of HubSpot's CRM API v3 contacts (GET /crm/v3/objects/contacts), as HubSpot gives it. */
+const HUBSPOT_PAGE = {
+	results: [
+		{ id: '101', properties: { email: 'ana@example.com', createdate: '2024-02-01T09:00:00.000Z', lastmodifieddate: '2024-05-01T10:00:00.000Z', hs_object_id: '101' }, createdAt: '2024-02-01T09:00:00.000Z', updatedAt: '2024-05-01T10:00:00.000Z', archived: false },
+		{ id: '102', properties: { email: null, createdate: '2024-02-02T09:00:00.000Z', lastmodifieddate: '2024-05-02T10:00:00.000Z', hs_object_id: '102' }, createdAt: '2024-02-02T09:00:00.000Z', updatedAt: '2024-05-02T10:00:00.000Z', archived: false },
+		{ id: '103', properties: { email: 'chloe@example.com', createdate: '2024-02-03T09:00:00.000Z', lastmodifieddate: '2024-05-03T10:00:00.000Z', hs_object_id: '103' }, createdAt: '2024-02-03T09:00:00.000Z', updatedAt: '2024-05-03T10:00:00.000Z', archived: false },
+	],
+};
+
+/** HubSpot → Rimdian, its HubSpot request sent to the catcher (no HubSpot credential here). */
+const hubspot = (): Workflow =>
+	standIn(variant(loadExample('hubspot-to-rimdian.json'), 'exHubspot', {}), 'Get HubSpot Contacts', 'n8n-nodes-base.httpRequest', 4.2, {
+		url: `${catcherUrl}/hubspot/contacts`,
+		options: {},
+	});
+
 /** The major version of the n8n under test (N8N_BIN picks another). */
 const n8nMajor = (): number => {
 	const packageJson = path.join(path.dirname(path.dirname(fs.realpathSync(n8n.n8nBin))), 'package.json');
@@ -162,6 +179,10 @@ before(async () => {
 		req.on('data', (chunk: string) => (body += chunk));
 		req.on('end', () => {
 			const url = req.url ?? '';
+			if (req.method === 'GET' && url === '/hubspot/contacts') {
+				res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(HUBSPOT_PAGE));
+				return;
+			}
 			if (req.method === 'GET' && url === '/crm/users') {
 				crmRequests++;
 				res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(crmUsers));
@@ -181,7 +202,7 @@ before(async () => {
 
 	n8n = await createN8n();
 	await n8n.importCredentials(sandboxCredentials(sandbox));
-	await n8n.importWorkflows([sheets, fileNotify(), jobAlert(), incremental()]);
+	await n8n.importWorkflows([sheets, fileNotify(), jobAlert(), incremental(), hubspot()]);
 	// One by one: n8n 2.x no longer publishes (activates) with `update:workflow --all`.
 	await n8n.activateWorkflow('exJobAlert');
 	await n8n.activateWorkflow('exIncrSync');
@@ -194,7 +215,7 @@ after(async () => {
 });
 
 test('the templates carry sticky notes that say what to adapt, and ids n8n keeps static data for', () => {
-	for (const file of ['google-sheets-to-ayona.json', 'file-import-notify.json', 'job-failed-alert.json', 'incremental-sync.json']) {
+	for (const file of ['google-sheets-to-ayona.json', 'file-import-notify.json', 'job-failed-alert.json', 'incremental-sync.json', 'hubspot-to-rimdian.json']) {
 		const workflow = loadExample(file);
 		const notes = workflow.nodes.filter((n) => n.type === 'n8n-nodes-base.stickyNote');
 		assert.ok(notes.some((n) => /\*\*Adapt:\*\*/.test(String(n.parameters.content))), `${file} has an "Adapt" note`);
@@ -214,6 +235,24 @@ test('Google Sheets → Ayona: valid rows arrive with their dates rewritten, a b
 		[
 			{ source_id: 'sandbox-source', date: '2024-03-08 09:15:30', name: 'Ana', content: 'The CSV export saved my week.' },
 			{ source_id: 'sandbox-source', date: '2024-03-09 11:00:00', name: 'Chloé', content: 'Search is fast now.' },
+		],
+	);
+	assert.deepEqual(findSecrets(result.stdout + result.stderr), []);
+});
+
+test('HubSpot → Rimdian: each contact becomes a user through Map Each Field Manually; a contact without email still goes', async () => {
+	await sandbox.reset();
+	const result = await n8n.execute('exHubspot');
+	assert.equal(result.status, 'success', result.error?.message);
+	const output = result.nodeOutput('Import Items');
+	assert.deepEqual(output.map((item) => item.status), ['accepted', 'accepted', 'accepted']);
+	const users = sandbox.state.rimdian.order.map((record) => JSON.parse(record.raw).user as Record<string, unknown>);
+	assert.deepEqual(
+		users.map(({ external_id, is_authenticated, email, created_at, updated_at }) => ({ external_id, is_authenticated, email, created_at, updated_at })),
+		[
+			{ external_id: 'hubspot-101', is_authenticated: true, email: 'ana@example.com', created_at: '2024-02-01T09:00:00.000Z', updated_at: '2024-05-01T10:00:00.000Z' },
+			{ external_id: 'hubspot-102', is_authenticated: true, email: undefined, created_at: '2024-02-02T09:00:00.000Z', updated_at: '2024-05-02T10:00:00.000Z' },
+			{ external_id: 'hubspot-103', is_authenticated: true, email: 'chloe@example.com', created_at: '2024-02-03T09:00:00.000Z', updated_at: '2024-05-03T10:00:00.000Z' },
 		],
 	);
 	assert.deepEqual(findSecrets(result.stdout + result.stderr), []);

@@ -60,6 +60,27 @@ describe('progress reporter', () => {
 		progress.finish();
 	});
 
+	test("a job platform's upload: bytes uploaded and the job's status join the line once known", () => {
+		const lines: string[] = [];
+		const progress = new ProgressReporter({
+			label: 'Bulk File Import (events.csv)',
+			unit: 'rows',
+			intervalMs: 1000,
+			stats: { requests: 2, retries: 0 },
+			emit: (line) => lines.push(line),
+		}).start();
+		progress.read = 3000;
+		jest.advanceTimersByTime(1000);
+		assert.doesNotMatch(lines[0], /uploaded|job/);
+		progress.bytes = 1_250_000;
+		progress.status = 'job 42 processing (poll 3)';
+		jest.advanceTimersByTime(1000);
+		assert.equal(lines[1], 'Bulk File Import (events.csv): 3000 rows read, 0 sent, 0 accepted, 2 requests, 0 retried, 0.0 rows/s, 1.3 MB uploaded, job 42 processing (poll 3)');
+		progress.bytes = 999;
+		progress.finish();
+		assert.match(lines[2], /, 999 B uploaded, job 42 processing \(poll 3\), done in 2s$/);
+	});
+
 	test('the interval knob takes sane values only', () => {
 		assert.equal(progressIntervalMs(undefined), DEFAULT_PROGRESS_INTERVAL_MS);
 		assert.equal(progressIntervalMs('abc'), DEFAULT_PROGRESS_INTERVAL_MS);
