@@ -50,13 +50,14 @@ const dryRun = variant(loadExample('rimdian-users.json'), 'browserDryRun', {
 	'Source Records': { jsCode: twoUsers },
 	'Import Items': { options: { validateOnly: true } },
 });
-// 250 users, three requests, one summary item; the throttle spaces the requests (600 a minute).
+// 250 users, three requests, one summary item; the throttle (30 a minute) starts one every 2 s.
 const summary = variant(loadExample('rimdian-users.json'), 'browserSummary', {
 	'Source Records': {
 		jsCode:
 			"return Array.from({ length: 250 }, (_, i) => ({ json: { external_id: `crm-${i}`, is_authenticated: true, created_at: '2024-01-01T10:00:00Z' } }));",
 	},
-	'Import Items': { onInvalid: 'skip', options: { output: 'summary', maxRequestsPerMinute: 600 } },
+	// Its two options are set in the editor by the test, as a user would.
+	'Import Items': { onInvalid: 'skip', options: {} },
 });
 
 /** A screenshot in test-artifacts/; with UPDATE_SCREENSHOTS=1 also docs/, cropped to the node's panel. */
@@ -68,11 +69,23 @@ async function shot(name: string, docsFile?: string): Promise<void> {
 	await page.screenshot({ path: path.join(DOCS_SCREENSHOTS, docsFile), ...(box ? { clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 760) } } : {}) });
 }
 
-/** Opens the workflow, runs its Import Items node from the node's panel; the output panel's text. */
-async function runFromPanel(id: string, waitFor: string): Promise<string> {
+/** Opens the workflow's Import Items node in its panel. */
+async function openImportItems(id: string): Promise<void> {
 	await page.goto(`${baseUrl}/workflow/${id}`);
 	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().dblclick();
 	await page.waitForSelector(NDV);
+}
+
+/** Adds the option `label` from the panel's "Add Option" list (a select in 1.x, a menu in 2.x). */
+async function addOption(label: string): Promise<void> {
+	const panel = page.locator(NDV);
+	await panel.getByPlaceholder('Add Option').or(panel.getByText('Add Option', { exact: true })).last().click();
+	const item = '.el-select-dropdown__item:visible, [role=menuitem]:visible, [role=option]:visible';
+	await page.locator(item, { hasText: label }).first().click();
+}
+
+/** Runs the open node from its panel; the output panel's text once `waitFor` shows. */
+async function runFromPanel(waitFor: string): Promise<string> {
 	await page.click(`${NDV} [data-test-id=node-execute-button]`);
 	const output = page.locator(`${NDV} [data-test-id=output-panel]`);
 	await output.getByText(waitFor, { exact: true }).first().waitFor({ timeout: 60_000 });
@@ -132,7 +145,8 @@ test('a manual run from the editor shows Import Items progress in the browser, a
 test('Validate Only, run from the editor: valid and invalid items with their request bodies, nothing sent', async () => {
 	const t0 = Date.now();
 	await sandbox.reset();
-	const text = await runFromPanel(dryRun.id as string, 'invalid');
+	await openImportItems(dryRun.id as string);
+	const text = await runFromPanel('invalid');
 	assert.match(text, /2 items/);
 	assert.match(text, /\bvalid\b/);
 	assert.match(text, /requestBody/);
@@ -144,10 +158,21 @@ test('Validate Only, run from the editor: valid and invalid items with their req
 	console.log(`validate only: ${Date.now() - t0} ms`);
 });
 
-test('One Summary Item under Max Requests per Minute, run from the editor: one item with the counts', async () => {
+test('One Summary Item and Max Requests per Minute, set in the editor and run from it: one item with the counts', async () => {
 	const t0 = Date.now();
 	await sandbox.reset();
-	const text = await runFromPanel(summary.id as string, 'completed');
+	await openImportItems(summary.id as string);
+	await addOption('Max Requests per Minute');
+	await page.fill(`${NDV} [data-test-id=parameter-input-maxRequestsPerMinute] input`, '30');
+	// Leave the field, so that its tip does not cover "Add Option".
+	await page.locator(NDV).getByText('Parameters', { exact: true }).first().click();
+	await addOption('Output');
+	await page.click(`${NDV} [data-test-id=parameter-input-output]`);
+	await page.locator('.el-select-dropdown__item:visible', { hasText: 'One Summary Item' }).first().click();
+	const started = Date.now();
+	const text = await runFromPanel('completed');
+	// Three requests 2 s apart: 4 s at least from the click.
+	assert.ok(Date.now() - started >= 4000, `the throttle spaced the requests: ${Date.now() - started} ms`);
 	assert.match(text, /1 item/);
 	assert.match(text, /accepted/);
 	assert.match(text, /250/);
