@@ -30,14 +30,8 @@ describe('format: messages for users', () => {
 			formatItemErrors('item', 3, errors),
 			'Item 3: field "user.created_at": "x" is not a date; field "user.external_id": is required',
 		);
-		assert.equal(
-			formatItemErrors('row', 1, [errors[1]]),
-			'Row 1: field "user.external_id": is required',
-		);
-		assert.equal(
-			formatItemErrors('item', 2, [{ field: '(item)', reason: 'expected an object, got null' }]),
-			'Item 2: expected an object, got null',
-		);
+		assert.equal(formatItemErrors('row', 1, [errors[1]]), 'Row 1: field "user.external_id": is required');
+		assert.equal(formatItemErrors('item', 2, [{ field: '(item)', reason: 'expected an object, got null' }]), 'Item 2: expected an object, got null');
 		assert.equal(formatItemErrors('item', 2, []), 'Item 2: invalid');
 		assert.equal(formatFieldError(errors[1]), 'field "user.external_id": is required');
 	});
@@ -48,10 +42,7 @@ describe('format: messages for users', () => {
 			summarizeInvalid(list, 2),
 			'4 items are invalid; the first 2:\nItem 3: field "user.external_id": is required\nItem 7: field "user.external_id": is required\n(2 more not shown)',
 		);
-		assert.equal(
-			summarizeInvalid(list.slice(0, 1), 5, 'row'),
-			'1 row is invalid:\nRow 3: field "user.external_id": is required',
-		);
+		assert.equal(summarizeInvalid(list.slice(0, 1), 5, 'row'), '1 row is invalid:\nRow 3: field "user.external_id": is required');
 		assert.equal(summarizeInvalid(list, 10).split('\n').length, 5);
 		assert.equal(summarizeInvalid([], 3), 'No items are invalid.');
 		assert.equal(summarizeInvalid(list, 0).split('\n').length, 3, 'at least one is shown');
@@ -69,103 +60,33 @@ describe('checks: shared helpers', () => {
 		assert.equal(describeValue({}), 'an object');
 		assert.equal(describeValue(new Date(0)), 'a Date');
 		assert.equal(describeValue(false), 'boolean false');
-		assert.equal(
-			describeValue(() => 1),
-			'a function',
-		);
+		assert.equal(describeValue(() => 1), 'a function');
 		assert.equal(describeValue('x'.repeat(100)), `string "${'x'.repeat(40)}…"`);
 		assert.equal(quote('a"b'), '"a\\"b"');
 	});
 
 	test('placeholders', () => {
-		for (const value of [
-			'user_id',
-			'{{user_id}}',
-			'{{ anything }}',
-			'={{ $json.id }}',
-			'${id}',
-			'UserId',
-			'[object Object]',
-			'',
-		]) {
+		for (const value of ['user_id', '{{user_id}}', '{{ anything }}', '={{ $json.id }}', '${id}', 'UserId', '[object Object]', '']) {
 			assert.ok(placeholderReason(value), value);
 		}
-		for (const value of ['u-1', 'user_id_1', 'john@example.com', '{not a template}'])
-			assert.equal(placeholderReason(value), undefined, value);
+		for (const value of ['u-1', 'user_id_1', 'john@example.com', '{not a template}']) assert.equal(placeholderReason(value), undefined, value);
 	});
 
 	test('placeholders: the quick checks (a `{`, the length) give what the full checks give', () => {
 		// The rules as they were before the quick checks.
 		const TEMPLATE = /\{\{[\s\S]*\}\}|\$\{[\s\S]*\}/;
-		const IDS = new Set([
-			'id',
-			'userid',
-			'user_id',
-			'user_id()',
-			'$user_id',
-			'$userid',
-			'undefined',
-			'null',
-			'nan',
-			'[object object]',
-			'none',
-			'nil',
-		]);
+		const IDS = new Set(['id', 'userid', 'user_id', 'user_id()', '$user_id', '$userid', 'undefined', 'null', 'nan', '[object object]', 'none', 'nil']);
 		const reference = (value: string): string | undefined => {
 			const trimmed = value.trim();
-			if (trimmed === '')
-				return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
-			if (TEMPLATE.test(trimmed))
-				return `${quote(value)} is an unresolved template, not an id: map the field to the real value`;
-			if (trimmed.length <= 16 && IDS.has(trimmed.toLowerCase()))
-				return `${quote(value)} is a placeholder, not an id: map the field to the real value`;
+			if (trimmed === '') return value === '' ? 'is required (got an empty string)' : 'is required (got only spaces)';
+			if (TEMPLATE.test(trimmed)) return `${quote(value)} is an unresolved template, not an id: map the field to the real value`;
+			if (trimmed.length <= 16 && IDS.has(trimmed.toLowerCase())) return `${quote(value)} is a placeholder, not an id: map the field to the real value`;
 			return undefined;
 		};
-		const bases = [
-			...IDS,
-			'ID',
-			'Id',
-			'USER_ID',
-			'NaN',
-			'NULL',
-			'None',
-			'NİL',
-			'nİl',
-			'İd',
-			'UNDEFİNED',
-			'\u212Aid',
-			'user-00000001',
-			'{{x}}',
-			'{{',
-			'}}',
-			'${',
-			'${x}',
-			'$ {x}',
-			'{ {x} }',
-			'a{{b}}c',
-			'x${y}z',
-			'{}',
-			'{"a":1}',
-			'',
-			' ',
-			'\t',
-			'i',
-			'idx',
-			'nul',
-			'nill',
-			'[object Object]',
-			'[object  object]',
-		];
+		const bases = [...IDS, 'ID', 'Id', 'USER_ID', 'NaN', 'NULL', 'None', 'NİL', 'nİl', 'İd', 'UNDEFİNED', '\u212Aid', 'user-00000001', '{{x}}', '{{', '}}', '${', '${x}', '$ {x}', '{ {x} }', 'a{{b}}c', 'x${y}z', '{}', '{"a":1}', '', ' ', '\t', 'i', 'idx', 'nul', 'nill', '[object Object]', '[object  object]'];
 		let placeholders = 0;
 		for (const base of bases) {
-			for (const value of [
-				base,
-				` ${base}`,
-				`${base} `,
-				`\u00a0${base}\n`,
-				base.toUpperCase(),
-				`${base}s`,
-			]) {
+			for (const value of [base, ` ${base}`, `${base} `, `\u00a0${base}\n`, base.toUpperCase(), `${base}s`]) {
 				const expected = reference(value);
 				if (expected !== undefined) placeholders++;
 				assert.equal(placeholderReason(value), expected, JSON.stringify(value));
@@ -177,11 +98,7 @@ describe('checks: shared helpers', () => {
 	test('string shapes', () => {
 		assert.ok(isEmail('a@b.co') && !isEmail('a@b') && !isEmail(`${'a'.repeat(250)}@b.co`));
 		assert.ok(isE164('+33612345678') && !isE164('+33 6'));
-		assert.ok(
-			isHttpUrl('https://a.b/c?d#e') &&
-				!isHttpUrl('javascript:alert(1)') &&
-				!isHttpUrl('https://a b'),
-		);
+		assert.ok(isHttpUrl('https://a.b/c?d#e') && !isHttpUrl('javascript:alert(1)') && !isHttpUrl('https://a b'));
 		assert.ok(isBlank(' \t\n\u00a0') && !isBlank(' a'));
 		assert.equal(parseIntegerString(' 42 '), 42);
 		assert.equal(parseIntegerString('4.2'), undefined);
@@ -221,10 +138,7 @@ describe('checks: shared helpers', () => {
 		assert.equal(list.count, 25);
 		const taken = list.take();
 		assert.equal(taken.length, 20);
-		assert.deepEqual(taken[19], {
-			field: '(item)',
-			reason: '6 more errors not shown (at most 20 per item)',
-		});
+		assert.deepEqual(taken[19], { field: '(item)', reason: '6 more errors not shown (at most 20 per item)' });
 		assert.equal(list.empty, true, 'take() resets the list');
 	});
 
@@ -235,6 +149,7 @@ describe('checks: shared helpers', () => {
 		assert.equal(api.MAX_ERRORS_PER_ITEM, 20);
 	});
 });
+
 
 test('a date written before 1900 gets its warning; from 1900 on, none', () => {
 	const early = (written: string) => earlyDateReason(written, 'Rimdian');
