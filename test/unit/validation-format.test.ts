@@ -150,7 +150,6 @@ describe('checks: shared helpers', () => {
 	});
 });
 
-
 test('a date written before 1900 gets its warning; from 1900 on, none', () => {
 	const early = (written: string) => earlyDateReason(written, 'Rimdian');
 	assert.match(early('0099-01-01T00:00:00Z') ?? '', /^is dated 0099, before 1900: sent as it is/);
