@@ -43,8 +43,7 @@ function sortedCopy(value: unknown): unknown {
 	}
 	if (value instanceof Date) return value;
 	const record = value as Record<string, unknown>;
-	const keys = Object.keys(record);
-	if (keys.length > 1) keys.sort();
+	const keys = sortedKeys(Object.keys(record));
 	const out: Record<string, unknown> = {};
 	for (let i = 0; i < keys.length; i++) {
 		const key = keys[i];
@@ -56,6 +55,31 @@ function sortedCopy(value: unknown): unknown {
 		out[key] = copied;
 	}
 	return out;
+}
+
+/** The last few key lists met and their sorted order: the items of one run share a few shapes. */
+const KNOWN_SHAPES = 8;
+const shapeKeys: string[][] = [];
+const shapeSorted: string[][] = [];
+let nextShape = 0;
+
+/** The keys in sorted order; a key list met lately is sorted once, not once per item. */
+function sortedKeys(keys: string[]): string[] {
+	if (keys.length < 2) return keys;
+	for (let shape = 0; shape < shapeKeys.length; shape++) {
+		if (sameKeys(shapeKeys[shape], keys)) return shapeSorted[shape];
+	}
+	const sorted = keys.slice().sort();
+	shapeKeys[nextShape] = keys;
+	shapeSorted[nextShape] = sorted;
+	nextShape = (nextShape + 1) % KNOWN_SHAPES;
+	return sorted;
+}
+
+function sameKeys(known: string[], keys: string[]): boolean {
+	if (known.length !== keys.length) return false;
+	for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) return false;
+	return true;
 }
 
 function write(value: unknown, parts: string[]): void {

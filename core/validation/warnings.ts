@@ -40,8 +40,20 @@ const USUAL_MIN_YEAR = 1900;
 
 /** Reason of the warning for a date written before USUAL_MIN_YEAR (dates written year first). */
 export function earlyDateReason(written: string, platform: string): string | undefined {
-	const year = Number(written.slice(0, 4));
+	const year = leadingYear(written);
 	return year < USUAL_MIN_YEAR
 		? `is dated ${written.slice(0, 4)}, before ${USUAL_MIN_YEAR}: sent as it is (${platform}'s pages set no earliest date; check it is not a mistake)`
 		: undefined;
+}
+
+/** The number the first four characters write: read digit by digit, as every date here starts. */
+function leadingYear(written: string): number {
+	let year = 0;
+	for (let i = 0; i < 4; i++) {
+		const digit = written.charCodeAt(i) - 48;
+		// Not four digits (never so for a date the normalizer wrote): read as before.
+		if (!(digit >= 0 && digit <= 9)) return Number(written.slice(0, 4));
+		year = year * 10 + digit;
+	}
+	return year;
 }

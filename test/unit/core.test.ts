@@ -26,6 +26,30 @@ test('canonical JSON: same item, same bytes, whatever the key order', () => {
 	});
 });
 
+test('canonical JSON: key lists met before are sorted as they were, more shapes than it keeps included', () => {
+	// The sorted order of recent key lists is kept for the next items: interleave more shapes
+	// than it keeps, same keys in other orders, and lists that share a prefix.
+	const shapes = Array.from({ length: 12 }, (_, shape) =>
+		Array.from({ length: 2 + (shape % 5) }, (_, key) => `k${(shape * 7 + key * 3) % 10}_${key}`),
+	);
+	for (let round = 0; round < 3; round++) {
+		for (const keys of shapes) {
+			for (const order of [keys, [...keys].reverse()]) {
+				const value: Record<string, number> = {};
+				for (const key of order) value[key] = key.length;
+				const expected = `{${[...keys]
+					.sort()
+					.map((key) => `"${key}":${key.length}`)
+					.join(',')}}`;
+				assert.equal(canonicalJson({ z: 1, a: value }), `{"a":${expected},"z":1}`);
+			}
+		}
+	}
+	assert.equal(canonicalJson({ b: 1, a: 2 }), '{"a":2,"b":1}');
+	assert.equal(canonicalJson({ b: 1, a: 2, c: 3 }), '{"a":2,"b":1,"c":3}');
+	assert.equal(canonicalJson({ b: 1 }), '{"b":1}');
+});
+
 test('canonical JSON: keys in code-unit order at every level, even where JavaScript orders them otherwise', () => {
 	// Integer-like keys come first in a JavaScript object whatever their insertion order, and
 	// "__proto__" cannot be copied as data: both must still be written in sorted order.

@@ -17,6 +17,7 @@ import {
 } from '../../core/validation/checks';
 import { formatFieldError, formatItemErrors, summarizeInvalid } from '../../core/validation/format';
 import * as api from '../../core/validation';
+import { earlyDateReason } from '../../core/validation/warnings';
 
 describe('format: messages for users', () => {
 	const errors = [
@@ -147,4 +148,15 @@ describe('checks: shared helpers', () => {
 		assert.equal(typeof api.summarizeInvalid, 'function');
 		assert.equal(api.MAX_ERRORS_PER_ITEM, 20);
 	});
+});
+
+test('a date written before 1900 gets its warning; from 1900 on, none', () => {
+	const early = (written: string) => earlyDateReason(written, 'Rimdian');
+	assert.match(early('0099-01-01T00:00:00Z') ?? '', /^is dated 0099, before 1900: sent as it is/);
+	assert.match(early('1899-12-31T23:59:59+01:00') ?? '', /^is dated 1899, before 1900/);
+	assert.equal(early('1900-01-01T00:00:00Z'), undefined);
+	assert.equal(early('2024-02-29 10:00:00'), undefined);
+	// Not four digits: read as a number, as before (a sign, a short text).
+	assert.match(early('-099-01-01') ?? '', /^is dated -099, before 1900/);
+	assert.equal(early('abcd'), undefined);
 });

@@ -55,7 +55,8 @@ function toOutput(
 ): IDataObject {
 	// The result object itself becomes the output (each item has its own): a copy would double
 	// the results in memory at the end of a large run.
-	const json = Object.assign(result as unknown as IDataObject, { platform: settings.platform.id });
+	const json = result as unknown as IDataObject;
+	json.platform = settings.platform.id;
 	if (
 		withErrorField &&
 		(result.status === 'invalid' || result.status === 'failed' || result.status === 'notSent')
@@ -252,8 +253,7 @@ export async function importItems(this: IExecuteFunctions): Promise<INodeExecuti
 		return [previewOutput(this, items, settings, input, choice)];
 	}
 	const { results, warnings } = input;
-	const invalidCount = results.filter((result) => result?.status === 'invalid').length;
-	if (invalidCount > 0 && onInvalid === 'stop') {
+	if (onInvalid === 'stop' && results.some((result) => result?.status === 'invalid')) {
 		const { message, description, first } = invalidSummary(results);
 		throw new NodeOperationError(this.getNode(), message, { description, itemIndex: first });
 	}
