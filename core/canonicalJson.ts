@@ -43,8 +43,7 @@ function sortedCopy(value: unknown): unknown {
 	}
 	if (value instanceof Date) return value;
 	const record = value as Record<string, unknown>;
-	const keys = Object.keys(record);
-	if (keys.length > 1) keys.sort();
+	const keys = sortedKeys(Object.keys(record));
 	const out: Record<string, unknown> = {};
 	for (let i = 0; i < keys.length; i++) {
 		const key = keys[i];
@@ -56,6 +55,32 @@ function sortedCopy(value: unknown): unknown {
 		out[key] = copied;
 	}
 	return out;
+}
+
+/**
+ * Key lists sorted lately, each with its sorted copy: the rows of a file or the items of a run
+ * share a few shapes, so each is sorted once and then found by comparing names (interned strings).
+ * Bounded, and only short lists are kept, so nothing large stays referenced here.
+ */
+const recentlySorted: Array<{ keys: string[]; sorted: string[] }> = [];
+const RECENTLY_SORTED = 8;
+const LONGEST_KEPT = 64;
+
+/** The keys in sorted order (the array given may be returned, or a shared one: never change it). */
+function sortedKeys(keys: string[]): string[] {
+	if (keys.length < 2) return keys;
+	search: for (let i = 0; i < recentlySorted.length; i++) {
+		const entry = recentlySorted[i];
+		if (entry.keys.length !== keys.length) continue;
+		for (let k = 0; k < keys.length; k++) if (entry.keys[k] !== keys[k]) continue search;
+		return entry.sorted;
+	}
+	const sorted = keys.slice().sort();
+	if (keys.length <= LONGEST_KEPT) {
+		if (recentlySorted.length === RECENTLY_SORTED) recentlySorted.pop();
+		recentlySorted.unshift({ keys, sorted });
+	}
+	return sorted;
 }
 
 function write(value: unknown, parts: string[]): void {
