@@ -57,29 +57,30 @@ function sortedCopy(value: unknown): unknown {
 	return out;
 }
 
-/** The last few key lists met and their sorted order: the items of one run share a few shapes. */
-const KNOWN_SHAPES = 8;
-const shapeKeys: string[][] = [];
-const shapeSorted: string[][] = [];
-let nextShape = 0;
+/**
+ * Key lists sorted lately, each with its sorted copy: the rows of a file or the items of a run
+ * share a few shapes, so each is sorted once and then found by comparing names (interned strings).
+ * Bounded, and only short lists are kept, so nothing large stays referenced here.
+ */
+const recentlySorted: Array<{ keys: string[]; sorted: string[] }> = [];
+const RECENTLY_SORTED = 8;
+const LONGEST_KEPT = 64;
 
-/** The keys in sorted order; a key list met lately is sorted once, not once per item. */
+/** The keys in sorted order (the array given may be returned, or a shared one: never change it). */
 function sortedKeys(keys: string[]): string[] {
 	if (keys.length < 2) return keys;
-	for (let shape = 0; shape < shapeKeys.length; shape++) {
-		if (sameKeys(shapeKeys[shape], keys)) return shapeSorted[shape];
+	search: for (let i = 0; i < recentlySorted.length; i++) {
+		const entry = recentlySorted[i];
+		if (entry.keys.length !== keys.length) continue;
+		for (let k = 0; k < keys.length; k++) if (entry.keys[k] !== keys[k]) continue search;
+		return entry.sorted;
 	}
 	const sorted = keys.slice().sort();
-	shapeKeys[nextShape] = keys;
-	shapeSorted[nextShape] = sorted;
-	nextShape = (nextShape + 1) % KNOWN_SHAPES;
+	if (keys.length <= LONGEST_KEPT) {
+		if (recentlySorted.length === RECENTLY_SORTED) recentlySorted.pop();
+		recentlySorted.unshift({ keys, sorted });
+	}
 	return sorted;
-}
-
-function sameKeys(known: string[], keys: string[]): boolean {
-	if (known.length !== keys.length) return false;
-	for (let i = 0; i < keys.length; i++) if (known[i] !== keys[i]) return false;
-	return true;
 }
 
 function write(value: unknown, parts: string[]): void {

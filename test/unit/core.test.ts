@@ -84,6 +84,40 @@ test('canonical JSON: what JSON cannot hold is written as the piece-by-piece wri
 	assert.equal(canonicalJson(new Map([['a', 1]])), '{}');
 });
 
+test('canonical JSON: key lists sorted once and remembered never give one shape the order of another', () => {
+	// The sorted order of a key list is remembered; lists of the same length but other names,
+	// more shapes than are remembered, and lists too long to keep must each still sort on their own.
+	const reference = (value: Record<string, number>) =>
+		`{${Object.keys(value)
+			.sort()
+			.map((key) => `${JSON.stringify(key)}:${value[key]}`)
+			.join(',')}}`;
+	const shapes: Array<Record<string, number>> = [];
+	for (let shape = 0; shape < 20; shape++) {
+		const value: Record<string, number> = {};
+		for (let k = 0; k < 5; k++) value[`k${(shape * 7 + k * 3) % 11}_${shape % 3}`] = k;
+		shapes.push(value);
+	}
+	const long: Record<string, number> = {};
+	for (let k = 100; k > 0; k--) long[`key${k}`] = k;
+	for (let round = 0; round < 3; round++) {
+		for (const value of [
+			...shapes,
+			long,
+			{ b: 1, a: 2 },
+			{ b: 1, c: 2 },
+			{ a: 2, c: 1 },
+			{ a: 2, b: 1 },
+		]) {
+			assert.equal(canonicalJson(value), reference(value));
+		}
+	}
+	assert.equal(
+		canonicalJson({ y: { b: 1, a: 2 }, x: { c: 1, a: 2 } }),
+		'{"x":{"a":2,"c":1},"y":{"a":2,"b":1}}',
+	);
+});
+
 test('base URLs: https anywhere, http only on loopback unless allowed', () => {
 	assert.equal(checkBaseUrl('https://api.example.com/'), 'https://api.example.com');
 	assert.equal(checkBaseUrl('http://127.0.0.1:8787'), 'http://127.0.0.1:8787');
