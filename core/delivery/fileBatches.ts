@@ -84,6 +84,25 @@ export class Rejections {
 	async discard(): Promise<void> {
 		await this.writer.discard();
 	}
+
+	/**
+	 * Runs the work of one file with its rejections. Work that broke down has no outcome to carry
+	 * the file: it goes.
+	 */
+	static async around<T>(
+		keepFile: boolean,
+		delimiter: string,
+		work: (rejections: Rejections) => Promise<T>,
+	): Promise<T> {
+		const rejections = new Rejections(keepFile, delimiter);
+		let outcome: T | undefined;
+		try {
+			outcome = await work(rejections);
+		} finally {
+			if (outcome === undefined) await rejections.discard();
+		}
+		return outcome;
+	}
 }
 
 /** Distinct warnings of the rows sent, each with how many rows and the first: a file repeats them. */
@@ -308,15 +327,9 @@ export async function importFileRows(
 	transport: PlatformTransport,
 	choices: RowImportChoices,
 ): Promise<RowImportOutcome> {
-	const rejections = new Rejections(choices.keepRejectedFile, file.csv.delimiter);
-	let outcome: RowImportOutcome | undefined;
-	try {
-		outcome = await importWithRejections(source, file, settings, transport, choices, rejections);
-	} finally {
-		// A run that broke down has no outcome to carry the file: it goes.
-		if (outcome === undefined) await rejections.discard();
-	}
-	return outcome;
+	return await Rejections.around(choices.keepRejectedFile, file.csv.delimiter, (rejections) =>
+		importWithRejections(source, file, settings, transport, choices, rejections),
+	);
 }
 
 async function importWithRejections(

@@ -25,15 +25,9 @@ export async function validateFileRows(
 	settings: SendSettings,
 	keepRejectedFile: boolean,
 ): Promise<FileValidation> {
-	const rejections = new Rejections(keepRejectedFile, file.csv.delimiter);
-	let outcome: FileValidation | undefined;
-	try {
-		outcome = await validateWithRejections(source, file, settings, rejections);
-	} finally {
-		// A check that broke down has no outcome to carry the file: it goes.
-		if (outcome === undefined) await rejections.discard();
-	}
-	return outcome;
+	return await Rejections.around(keepRejectedFile, file.csv.delimiter, (rejections) =>
+		validateWithRejections(source, file, settings, rejections),
+	);
 }
 
 async function validateWithRejections(

@@ -30,6 +30,15 @@ function delimiterOf(raw: unknown, fileName: string): string {
 	return raw === '\\t' ? '\t' : raw;
 }
 
+/** The progress lines of one file, named after it. */
+function fileProgress(ctx: IExecuteFunctions, source: BinarySource, transport: PlatformTransport) {
+	return startProgress(ctx, {
+		label: `Bulk File Import (${source.fileName})`,
+		unit: 'rows',
+		stats: transport.stats,
+	});
+}
+
 /** Sending the parts broke down (a cancellation, a bug): the node's own error, saying why. */
 function asNodeError(ctx: IExecuteFunctions, error: unknown): unknown {
 	if (error instanceof PartsNotSentError) {
@@ -62,11 +71,7 @@ async function uploadOne(
 			normalized ? 'normalized' : 'asIs',
 			partLimit,
 		);
-	const progress = startProgress(ctx, {
-		label: `Bulk File Import (${source.fileName})`,
-		unit: 'rows',
-		stats: transport.stats,
-	});
+	const progress = fileProgress(ctx, source, transport);
 	let outcome;
 	try {
 		outcome = await uploadFileAsJobs(source, file, settings, transport, {
@@ -139,11 +144,7 @@ async function importOne(
 	const continueOnFail = ctx.continueOnFail();
 	const stopOnInvalid = ctx.getNodeParameter('onInvalid', index, 'skip') === 'stop';
 	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
-	const progress = startProgress(ctx, {
-		label: `Bulk File Import (${source.fileName})`,
-		unit: 'rows',
-		stats: transport.stats,
-	});
+	const progress = fileProgress(ctx, source, transport);
 	let outcome;
 	try {
 		outcome = await importFileRows(source, file, settings, transport, {
