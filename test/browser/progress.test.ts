@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -19,7 +20,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../../sandbox/server';
 import { createN8n, DEFAULT_N8N_BIN, REPO_ROOT, type N8nInstance } from '../e2e/harness';
 import { setUpOwner } from '../e2e/owner';
-import { findSecrets, loadExample, sandboxCredentials, variant } from '../e2e/setup';
+import { findSecrets, loadExample, sandboxCredentials, sandboxGet, variant } from '../e2e/setup';
 import { launchChromium, signIn } from './browser';
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'browser-progress');
@@ -60,6 +61,28 @@ const summary = variant(loadExample('rimdian-users.json'), 'browserSummary', {
 	'Import Items': { onInvalid: 'skip', options: {} },
 });
 
+// Ayona's three feedback entries with the Timezone option left empty: the workflow's timezone
+// applies, which the test sets to Asia/Tokyo in the workflow's settings (n8n's default here is UTC).
+const timezone = variant(loadExample('ayona-feedback.json'), 'browserTimezone', {
+	'Import Items': { options: {} },
+});
+// A small export: one good row, three rejected for a bad date, each carrying a cell a spreadsheet
+// would run as a formula.
+const rejectsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-rejects-'));
+const rejectsCsv = path.join(rejectsDir, 'crm-export.csv');
+fs.writeFileSync(
+	rejectsCsv,
+	'external_id,is_authenticated,created_at,email\n' +
+		'r-1,true,2024-02-01T08:00:00Z,r1@example.com\n' +
+		'r-2,true,31/12/2023,"=HYPERLINK(""http://x.example"")"\n' +
+		'r-3,true,31/12/2023,+1+1\n' +
+		'r-4,true,31/12/2023,@SUM(A1)\n',
+);
+const rejects = variant(loadExample('rimdian-file.json'), 'browserRejects', {
+	'Read Export File': { fileSelector: rejectsCsv },
+	'Bulk File Import': { options: { rejectedRowsFile: true } },
+});
+
 /** A screenshot in test-artifacts/; with UPDATE_SCREENSHOTS=1 also docs/, cropped to the node's panel. */
 async function shot(name: string, docsFile?: string): Promise<void> {
 	await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
@@ -69,11 +92,25 @@ async function shot(name: string, docsFile?: string): Promise<void> {
 	await page.screenshot({ path: path.join(DOCS_SCREENSHOTS, docsFile), ...(box ? { clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 760) } } : {}) });
 }
 
-/** Opens the workflow's Import Items node in its panel. */
-async function openImportItems(id: string): Promise<void> {
+/** Opens the workflow's node `name` (Import Items unless said) in its panel. */
+async function openImportItems(id: string, name = 'Import Items'): Promise<void> {
 	await page.goto(`${baseUrl}/workflow/${id}`);
-	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().dblclick();
+	await page.locator('[data-test-id=canvas-node]').filter({ hasText: name }).first().dblclick();
 	await page.waitForSelector(NDV);
+}
+
+/** Sets the open workflow's timezone in its settings (workflow menu, Settings), and saves them. */
+async function setWorkflowTimezone(zone: string): Promise<void> {
+	await page.locator('[data-test-id=workflow-menu]').first().click();
+	await page.locator('[data-test-id=workflow-menu-item-settings]').first().click();
+	const dialog = page.locator('[data-test-id=workflow-settings-dialog]');
+	await dialog.waitFor();
+	await dialog.locator('[data-test-id=workflow-settings-timezone] input').first().click();
+	await page.keyboard.type(zone.split('/')[1]);
+	await page.locator('.el-select-dropdown__item:visible', { hasText: zone }).first().click();
+	// The save button sits in the modal's footer, outside the settings' own element.
+	await page.locator('[data-test-id=workflow-settings-save-button] button, button[data-test-id=workflow-settings-save-button]').first().click();
+	await dialog.waitFor({ state: 'hidden' });
 }
 
 /** Adds the option `label` from the panel's "Add Option" list (a select in 1.x, a menu in 2.x). */
@@ -99,13 +136,14 @@ before(async () => {
 	n8n = await createN8n({ env: { DATA_IMPORT_PROGRESS_INTERVAL_MS: '500' } });
 	assert.ok(n8n.packageInstalled, 'the package is built (npm run build) and installed into n8n');
 	await n8n.importCredentials(sandboxCredentials(sandbox));
-	await n8n.importWorkflows([workflow, dryRun, summary]);
+	await n8n.importWorkflows([workflow, dryRun, summary, timezone, rejects]);
 	({ baseUrl } = await n8n.start());
 	assert.equal(await setUpOwner(baseUrl, OWNER), 'created');
 	browser = await launchChromium();
 	page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 	page.setDefaultTimeout(30_000);
 	page.on('console', (message) => consoleLines.push(message.text()));
+	await signIn(page, baseUrl, OWNER);
 });
 
 after(async () => {
@@ -114,13 +152,12 @@ after(async () => {
 	if (n8n) fs.writeFileSync(path.join(ARTIFACTS, 'n8n.log'), n8n.logs());
 	await n8n?.dispose();
 	await sandbox?.close();
+	fs.rmSync(rejectsDir, { recursive: true, force: true });
 });
 
 test('a manual run from the editor shows Import Items progress in the browser, at a steady pace, and the final line', async () => {
 	const t0 = Date.now();
 	const mark = (what: string) => console.log(`${what}: ${Date.now() - t0} ms`);
-	await signIn(page, baseUrl, OWNER);
-	mark('signed in');
 	await page.goto(`${baseUrl}/workflow/${workflow.id as string}`);
 	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().waitFor();
 	mark('editor shown');
@@ -181,4 +218,56 @@ test('One Summary Item and Max Requests per Minute, set in the editor and run fr
 	assert.equal(sandbox.stats().rimdian.requests, 3);
 	assert.deepEqual(findSecrets(n8n.logs()), []);
 	console.log(`one summary item: ${Date.now() - t0} ms`);
+});
+
+test("Timezone left empty reads dates in the workflow's timezone, set in its settings; Include Input Fields keeps the input beside the result", async () => {
+	const t0 = Date.now();
+	await sandbox.reset();
+	await page.goto(`${baseUrl}/workflow/${timezone.id as string}`);
+	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().waitFor();
+	await setWorkflowTimezone('Asia/Tokyo');
+	await page.locator('[data-test-id=canvas-node]').filter({ hasText: 'Import Items' }).first().dblclick();
+	await page.waitForSelector(NDV);
+	await addOption('Output');
+	await page.click(`${NDV} [data-test-id=parameter-input-output]`);
+	await page.locator('.el-select-dropdown__item:visible', { hasText: 'Include Input Fields' }).first().click();
+	const text = await runFromPanel('importResult');
+	assert.match(text, /3 items/);
+	assert.match(text, /User 1/, 'the input fields are kept');
+	assert.match(text, /accepted/);
+	await shot('include-input-fields', 'include-input-fields.png');
+	// 2024-03-08T00:29:00Z is 09:29 in Tokyo; the date without a zone is read there and stays 12:00.
+	const records = await sandboxGet<{ entries: Array<{ date: string; name: string }> }>(sandbox, '/__sandbox/records/ayona');
+	assert.deepEqual(
+		records.entries.map((entry) => [entry.name, entry.date]),
+		[
+			['User 1', '2024-03-08 09:29:00'],
+			['User 2', '2024-03-08 16:15:30'],
+			['User 3', '2024-03-09 12:00:00'],
+		],
+	);
+	console.log(`timezone and include input fields: ${Date.now() - t0} ms`);
+});
+
+test('Rejected-rows file: downloaded from Bulk File Import\'s output panel, every rejected row with its reason, formulas escaped', async () => {
+	const t0 = Date.now();
+	await sandbox.reset();
+	await openImportItems(rejects.id as string, 'Bulk File Import');
+	await page.click(`${NDV} [data-test-id=node-execute-button]`);
+	const output = page.locator(`${NDV} [data-test-id=output-panel]`);
+	// The output panel offers the file under "Binary" (a display mode next to Table and JSON).
+	await output.getByText('Binary', { exact: true }).first().click({ timeout: 60_000 });
+	await output.getByText('crm-export.rejected.csv').first().waitFor();
+	await shot('rejected-rows', 'rejected-rows.png');
+	const [download] = await Promise.all([page.waitForEvent('download'), output.locator('[data-test-id=ndv-download-binary-data]').first().click()]);
+	const file = path.join(ARTIFACTS, 'crm-export.rejected.csv');
+	await download.saveAs(file);
+	const lines = fs.readFileSync(file, 'utf8').split('\r\n');
+	assert.equal(lines[0], '_row,_line,_reason,external_id,is_authenticated,created_at,email');
+	assert.equal(lines.length, 5, `the header, three rejected rows and the last line break:\n${lines.join('\n')}`);
+	assert.match(lines[1], /^2,3,.*created_at.*,r-2,true,31\/12\/2023,"'=HYPERLINK\(""http:\/\/x\.example""\)"$/);
+	assert.match(lines[2], /^3,4,.*,r-3,true,31\/12\/2023,'\+1\+1$/);
+	assert.match(lines[3], /^4,5,.*,r-4,true,31\/12\/2023,'@SUM\(A1\)$/);
+	assert.equal(sandbox.stats().rimdian.itemsStored, 1, 'the good row was imported');
+	console.log(`rejected rows: ${Date.now() - t0} ms`);
 });
