@@ -5,7 +5,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { prepareRowChunks, type FileSettings, type PreparedRow } from '../rows/fileRows';
 import type { BinarySource, ReadResult } from '../rows/readers';
 import type { RejectedRowsFile } from '../rows/rejectedFile';
-import { listed, Rejections, WarningTally } from './fileBatches';
+import { listed, Rejections, WarningTally, type ProgressCounts } from './fileBatches';
 import { firstLinesAsSent, PREVIEW_LINES } from './preview';
 import type { SendSettings } from './sendSettings';
 
@@ -24,9 +24,10 @@ export async function validateFileRows(
 	file: FileSettings,
 	settings: SendSettings,
 	keepRejectedFile: boolean,
+	progress: ProgressCounts = { read: 0, sent: 0, accepted: 0 },
 ): Promise<FileValidation> {
 	return await Rejections.around(keepRejectedFile, file.csv.delimiter, (rejections) =>
-		validateWithRejections(source, file, settings, rejections),
+		validateWithRejections(source, file, settings, rejections, progress),
 	);
 }
 
@@ -35,6 +36,7 @@ async function validateWithRejections(
 	file: FileSettings,
 	settings: SendSettings,
 	rejections: Rejections,
+	progress: ProgressCounts,
 ): Promise<FileValidation> {
 	const readResult: ReadResult = { headerEndOffset: 0 };
 	const warnings = new WarningTally();
@@ -44,12 +46,16 @@ async function validateWithRejections(
 	const chunks = prepareRowChunks(
 		source,
 		file,
-		(rejected, raw) => rejections.add(rejected, raw.cells, readResult.columns, true),
+		(rejected, raw) => {
+			progress.read++;
+			rejections.add(rejected, raw.cells, readResult.columns, true);
+		},
 		readResult,
 		() => skipped++,
 	);
 	for await (const rows of chunks) {
 		valid += rows.length;
+		progress.read += rows.length;
 		for (const row of rows) warnings.add(row.warnings, row.index + 1);
 		if (first.length < PREVIEW_LINES) first.push(...rows.slice(0, PREVIEW_LINES - first.length));
 	}

@@ -271,3 +271,32 @@ test('Rejected-rows file: downloaded from Bulk File Import\'s output panel, ever
 	assert.equal(sandbox.stats().rimdian.itemsStored, 1, 'the good row was imported');
 	console.log(`rejected rows: ${Date.now() - t0} ms`);
 });
+
+test('Bulk File Import, Validate Only set in the editor: the file checked row by row, its first rows as sent, nothing sent, progress shown', async () => {
+	const t0 = Date.now();
+	await sandbox.reset();
+	consoleLines.length = 0;
+	await openImportItems(rejects.id as string, 'Bulk File Import');
+	await addOption('Validate Only (Send Nothing)');
+	await page.locator(`${NDV} [data-test-id=parameter-input-validateOnly]`).locator('.el-switch, [role=switch]').first().click();
+	await page.click(`${NDV} [data-test-id=node-execute-button]`);
+	const output = page.locator(`${NDV} [data-test-id=output-panel]`);
+	await output.getByText('JSON', { exact: true }).first().click({ timeout: 60_000 });
+	await output.getByText('firstRowsAsSent').first().waitFor({ timeout: 60_000 });
+	// The JSON view puts each key and its value on lines of their own.
+	const text = (await output.innerText()).replace(/\s+/g, ' ');
+	assert.match(text, /"status": "validated"/);
+	assert.match(text, /"valid": 1,/);
+	assert.match(text, /"invalid": 3,/);
+	assert.match(text, /r-1/, 'the first row as it would be sent');
+	await shot('file-validate-only', 'file-validate-only.png');
+	const stats = sandbox.stats();
+	assert.equal(stats.rimdian.requests, 0, 'the sandbox received nothing');
+	assert.equal(stats.rimdian.itemsStored, 0);
+	// The final progress line reached the browser too.
+	const deadline = Date.now() + 10_000;
+	const final = () => consoleLines.find((line) => /Bulk File Import \(crm-export\.csv\): 4 rows read, 0 sent.* done in/.test(line));
+	while (!final() && Date.now() < deadline) await page.waitForTimeout(200);
+	assert.ok(final(), `Bulk File Import's progress in the browser:\n${consoleLines.slice(-10).join('\n')}`);
+	console.log(`file validate only: ${Date.now() - t0} ms`);
+});

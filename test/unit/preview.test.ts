@@ -107,7 +107,9 @@ describe('core/delivery/fileValidation: a file checked, nothing sent', () => {
 			itemOptions: settings.itemOptions,
 		};
 		const csv = 'date,name,content\n2024-03-08 00:29:00,a,x\nnot a date,b,y\n2024-03-08 00:29:00,c,z\n';
-		const { summary, rejectedFile } = await validateFileRows(sourceOf(csv, 'f.csv'), file, settings, true);
+		const progress = { read: 0, sent: 0, accepted: 0 };
+		const { summary, rejectedFile } = await validateFileRows(sourceOf(csv, 'f.csv'), file, settings, true, progress);
+		assert.deepEqual(progress, { read: 3, sent: 0, accepted: 0 }, 'progress counts every row read, valid or not; none sent');
 		assert.equal(summary.status, 'validated');
 		assert.equal(summary.rowsRead, 3);
 		assert.equal(summary.valid, 2);

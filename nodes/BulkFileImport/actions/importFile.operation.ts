@@ -187,11 +187,19 @@ async function validateOne(
 	source: BinarySource,
 	file: FileSettings,
 	settings: SendSettings,
-	_transport: PlatformTransport,
+	transport: PlatformTransport,
 	index: number,
 ): Promise<INodeExecutionData> {
 	const keepRejected = (settings.options.rejectedRowsFile as boolean | undefined) ?? false;
-	const { summary, rejectedFile } = await validateFileRows(source, file, settings, keepRejected);
+	// A large file takes a while to check too: the same lines, nothing sent.
+	const progress = fileProgress(ctx, source, transport);
+	let validation;
+	try {
+		validation = await validateFileRows(source, file, settings, keepRejected, progress);
+	} finally {
+		progress.finish();
+	}
+	const { summary, rejectedFile } = validation;
 	const binary = await rejectedBinary(ctx, source, rejectedFile);
 	return { json: summary, pairedItem: { item: index }, ...(binary ? { binary } : {}) };
 }
