@@ -2,13 +2,19 @@
  * bench:items — Import Items throughput into a Rimdian API, 50,000 items (BENCH_ITEMS), inside a
  * real n8n, all posting to the receiver (bench/receiver.ts: a peer that only reads and counts,
  * answering Rimdian's `queued`), against:
- *   (a) the ceiling: a plain Node client in this process (http.Agent keepAlive), the same
- *       100-item batches (the node's bodies, built beforehand and checked byte for byte against
- *       what the node sent), 4 in flight (the node's defaults), to the same receiver;
+ *   (a) the ceiling: a plain Node client (http.Agent keepAlive), the same 100-item batches (the
+ *       node's bodies, built beforehand and checked byte for byte against what the node sent),
+ *       4 in flight (the node's defaults), to the same receiver; in a new process for each pass
+ *       (bench/workers/client.ts), cold as the node's code is in each new `n8n execute`;
  *   (b) Import Items (default options: batch 100, concurrency 4): the node's own time;
  *   (c) what users build today: a Code node cutting the items into 100-item bodies -> the HTTP
  *       Request node (v4.2, POST, header auth credential): Code time + HTTP Request time;
- *   (d) the naive one: the HTTP Request node, one request per item, on 2,000 items, time x50.
+ *   (d) the naive one: the HTTP Request node, one request per item, on 2,000 items, time x50;
+ *   (e) the floor: the ceiling's client (a new process too) serializing each item just before it posts it
+ *       (JSON.stringify of items whose keys are already in order, so the bytes are the
+ *       ceiling's: checked), and nothing else: no n8n items to read, no mapping, validation or
+ *       results. What any importer that serializes must spend at least; its ratio to the ceiling
+ *       is as close as a node can come.
  * (b), (c) and (d) are three branches of one workflow fed by the same items, run one after the
  * other (n8n's v1 order: top branch first); each round puts them in another order, and (a) runs
  * before the n8n run in odd rounds and after it in even ones. BENCH_REPS rounds (2), medians.
@@ -23,6 +29,7 @@
  */
 import {
 	chain,
+	clientPass,
 	importItemsNode,
 	envNumber,
 	fatal,
@@ -34,7 +41,6 @@ import {
 	median,
 	nodeTime,
 	num,
-	postBodiesKeepAlive,
 	printMachine,
 	receiverHeadroom,
 	receiverMax,
@@ -57,14 +63,14 @@ const BATCH = 100;
 const CONCURRENCY = 4;
 
 type Contender = 'b' | 'c' | 'd';
-const LABEL: Record<'a' | Contender, string> = {
+const LABEL: Record<'a' | 'e' | Contender, string> = {
 	a: '(a) plain Node client, keep-alive (ceiling)',
 	b: '(b) Import Items',
 	c: '(c) Code -> HTTP Request (100-item bodies)',
 	d: '(d) HTTP Request per item (x scaled)',
+	e: '(e) floor: serialize + send, nothing else',
 };
 
-/** One workflow: the item source, then the three branches in the given top-to-bottom order. */
 function workflowFor(order: Contender[], file: string, receiverUrl: string, naiveItems: number, rawBody: boolean): Workflow {
 	const base = chain(`bench items ${order.join('')}`, itemSourceNodes(file));
 	const httpNode = (name: string, body: Record<string, unknown>) => ({
@@ -143,7 +149,7 @@ function checkSameBytes(samples: ReceiverSample[], bodies: string[]): void {
 interface Round {
 	round: number;
 	order: string;
-	ms: Record<'a' | Contender, number>;
+	ms: Record<'a' | 'e' | Contender, number>;
 	detail: Record<string, number>;
 	connections: Record<string, number>;
 	n8nWallMs: number;
@@ -180,13 +186,18 @@ async function main(): Promise<void> {
 			const row: Partial<Round> = { round, ms: {} as Round['ms'], detail: {}, connections: {} };
 			const ceiling = async () => {
 				await receiver.reset();
-				const result = await postBodiesKeepAlive(receiver.url, bodies, CONCURRENCY);
+				const result = await clientPass('ceiling', receiver.url, items, BATCH, CONCURRENCY);
 				const stats = await receiver.stats();
 				if (stats.items !== items || stats.accepted !== bodies.length) fatal(`(a) the receiver counted ${stats.items} items in ${stats.accepted} requests, expected ${items} in ${bodies.length}`);
 				(row.ms as Round['ms']).a = result.ms;
 				(row.connections as Record<string, number>).a = result.sockets;
 				// The receiver's maximum right after the ceiling, under the same load, with its bytes.
 				row.receiverMax = await receiverMax(receiver, await receiver.samples());
+				await receiver.reset();
+				const floor = await clientPass('floor', receiver.url, items, BATCH, CONCURRENCY);
+				const floorStats = await receiver.stats();
+				if (floorStats.items !== items) fatal(`(e) the receiver counted ${floorStats.items} items, expected ${items}`);
+				(row.ms as Round['ms']).e = floor.ms;
 			};
 			const inN8n = async () => {
 				await receiver.reset();
@@ -244,17 +255,17 @@ async function main(): Promise<void> {
 			rounds.push(row as Round);
 			const ms = row.ms as Round['ms'];
 			log(
-				`round ${round} (n8n branch order ${order.join(',')}): a ${num(ms.a)} ms, b ${num(ms.b)} ms, c ${num(ms.c)} ms, d ${num(ms.d)} ms (x${num(scale, 1)}), load ${loadNow()}`,
+				`round ${round} (n8n branch order ${order.join(',')}): a ${num(ms.a)} ms, e ${num(ms.e)} ms, b ${num(ms.b)} ms, c ${num(ms.c)} ms, d ${num(ms.d)} ms (x${num(scale, 1)}), load ${loadNow()}`,
 			);
 		}
 
-		const med = (contender: 'a' | Contender) => median(rounds.map((r) => r.ms[contender]));
+		const med = (contender: 'a' | 'e' | Contender) => median(rounds.map((r) => r.ms[contender]));
 		const ceilingMs = med('a');
 		const maxRate = median(rounds.map((r) => r.receiverMax.itemsPerSecond));
 		log('');
 		table(
 			['contender', 'median ms', 'items/s', 'x of ceiling (rate)', 'receiver max / rate', 'rounds ms'],
-			(['a', 'b', 'c', 'd'] as const).map((contender) => [
+			(['a', 'e', 'b', 'c', 'd'] as const).map((contender) => [
 				LABEL[contender],
 				num(med(contender)),
 				num(items / (med(contender) / 1000)),
@@ -281,12 +292,17 @@ async function main(): Promise<void> {
 			`goal: Import Items >= 0.8x of the ceiling: ${ratio >= 0.8 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); ` +
 				`vs (c) ${(med('c') / med('b')).toFixed(2)}x faster, vs (d) ${(med('d') / med('b')).toFixed(2)}x faster`,
 		);
+		const floorRatio = ceilingMs / med('e');
+		log(
+			`floor: serializing and sending alone reach ${floorRatio.toFixed(2)}x of the ceiling; Import Items (${ratio.toFixed(2)}x) also reads n8n's items, ` +
+				`maps, validates and returns one result per item, in ${num(med('b') - med('e'))} ms more than the floor (${num(((med('b') - med('e')) * 1000) / items, 2)} µs an item)`,
+		);
 		log(`load at end: ${loadNow()}`);
 		saveResults('items', {
 			machine: info,
 			config: { items, naiveItems, reps, batch: BATCH, concurrency: CONCURRENCY, httpBody: rawBody ? 'raw' : 'json' },
 			rounds,
-			medians: { a: ceilingMs, b: med('b'), c: med('c'), d: med('d'), receiverMaxItemsPerSecond: maxRate },
+			medians: { a: ceilingMs, b: med('b'), c: med('c'), d: med('d'), e: med('e'), receiverMaxItemsPerSecond: maxRate },
 			receiverHeadroom: headroom,
 		});
 		summaryLine(

@@ -810,6 +810,37 @@ export interface CsvPass {
 	firstError?: string;
 }
 
+/**
+ * One pass of the plain keep-alive client (bench/workers/client.ts) in a new process: cold, as
+ * each `n8n execute` of the node is. `ceiling` sends bodies built beforehand; `floor` serializes
+ * each when it is needed, then sends it.
+ */
+export async function clientPass(
+	mode: 'ceiling' | 'floor',
+	receiverUrl: string,
+	items: number,
+	batch: number,
+	concurrency: number,
+): Promise<{ ms: number; sockets: number }> {
+	const env = { ...process.env };
+	delete env.NODE_OPTIONS;
+	const script = path.join(REPO_ROOT, 'bench', 'workers', 'client.ts');
+	const child = spawn(process.execPath, ['--import', 'tsx', script, mode, receiverUrl, String(items), String(batch), String(concurrency)], {
+		cwd: REPO_ROOT,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	const forget = onExit(() => child.exitCode === null && child.kill('SIGKILL'));
+	let out = '';
+	let err = '';
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+	const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+	forget();
+	if (code !== 0) fatal(`client worker (${mode}) failed with exit ${code}:\n${err}`);
+	return JSON.parse(out.trim().split('\n').pop() as string) as { ms: number; sockets: number };
+}
+
 export async function csvPass(mode: CsvMode, file: string): Promise<CsvPass> {
 	const env = { ...process.env };
 	delete env.NODE_OPTIONS;
@@ -844,10 +875,12 @@ export function rimdianBodies(users: Array<Record<string, unknown>>, batchSize: 
 }
 
 /**
- * Posts prepared bodies to the sandbox's Rimdian /data with `concurrency` requests in flight over
- * an http.Agent with keepAlive (connections reused). Fails loudly on any answer but 200 "queued".
+ * Posts bodies to the sandbox's Rimdian /data with `concurrency` requests in flight over an
+ * http.Agent with keepAlive (connections reused). Fails loudly on any answer but 200 "queued".
+ * The bodies are taken one at a time as a request is free: an array prepared beforehand, or a
+ * generator that builds each when it is needed (its cost then counts in the time).
  */
-export async function postBodiesKeepAlive(baseUrl: string, bodies: string[], concurrency: number): Promise<{ ms: number; sockets: number }> {
+export async function postBodiesKeepAlive(baseUrl: string, bodies: Iterable<string>, concurrency: number): Promise<{ ms: number; sockets: number }> {
 	const url = new URL('/data', baseUrl);
 	const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 	let sockets = 0;
@@ -883,9 +916,9 @@ export async function postBodiesKeepAlive(baseUrl: string, bodies: string[], con
 			request.end(body);
 		});
 	const elapsed = timer();
-	let next = 0;
+	const next = bodies[Symbol.iterator]();
 	const worker = async () => {
-		while (next < bodies.length) await post(bodies[next++]);
+		for (let body = next.next(); !body.done; body = next.next()) await post(body.value);
 	};
 	await Promise.all(Array.from({ length: concurrency }, worker));
 	const ms = elapsed();
