@@ -136,9 +136,14 @@ export class KeepAliveConnections {
 	}
 }
 
+/** The first characters a JSON text can start with, after white space. */
+const JSON_START = /^\s*[[{"\-0-9tfn]/;
+
 /** Axios's default (n8n's helper): a text answer is JSON when it parses as JSON. */
-function parseBody(text: string): unknown {
-	if (text === '') return text;
+export function parseBody(text: string): unknown {
+	// A text that cannot be JSON ("queued") is not handed to JSON.parse: a throw for every
+	// answer costs more than the request's own parsing.
+	if (!JSON_START.test(text)) return text;
 	try {
 		return JSON.parse(text) as unknown;
 	} catch {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 
-import { keepAliveAllowed, plainRequestUrl } from '../../core/keepAlive';
+import { keepAliveAllowed, parseBody, plainRequestUrl } from '../../core/keepAlive';
 import { ExecutionCancelledError, PlatformRequestError, PlatformTransport } from '../../core/transport';
 import { DataImportApi } from '../../credentials/DataImportApi.credentials';
 import { rimdian } from '../../platforms/rimdian';
@@ -293,6 +293,24 @@ test('plain http to another host is refused before any connection, as the creden
 	await assert.rejects(transport.request(batch('http://192.0.2.10:8080'), 'batch 1'), /Refusing plain http:\/\/ to 192\.0\.2\.10/);
 	assert.equal(calls.length, 0);
 	assert.equal(transport.openSockets, 0);
+});
+
+describe('answer bodies, read as axios reads them', () => {
+	test('a text that parses as JSON is JSON; any other text stays text', () => {
+		assert.equal(parseBody('queued'), 'queued');
+		assert.equal(parseBody(''), '');
+		assert.equal(parseBody('Not Found'), 'Not Found');
+		assert.deepEqual(parseBody('{"message":"ok"}'), { message: 'ok' });
+		assert.deepEqual(parseBody(' \n[1,2]'), [1, 2]);
+		assert.equal(parseBody('"quoted"'), 'quoted');
+		assert.equal(parseBody('-12.5'), -12.5);
+		assert.equal(parseBody('42'), 42);
+		assert.equal(parseBody('true'), true);
+		assert.equal(parseBody('null'), null);
+		// Starts like JSON but is not: kept as text.
+		assert.equal(parseBody('{broken'), '{broken');
+		assert.equal(parseBody('nope'), 'nope');
+	});
 });
 
 describe('TLS', () => {
