@@ -811,6 +811,29 @@ export interface CsvPass {
 }
 
 /**
+ * Runs a bench/workers/ script in a new process (clean heap, cold code) and returns the JSON of its
+ * last output line; fails loudly with its stderr when it exits otherwise than 0.
+ */
+async function workerPass<T>(script: string, args: string[], what: string): Promise<T> {
+	const env = { ...process.env };
+	delete env.NODE_OPTIONS;
+	const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'workers', script), ...args], {
+		cwd: REPO_ROOT,
+		env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	const forget = onExit(() => child.exitCode === null && child.kill('SIGKILL'));
+	let out = '';
+	let err = '';
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+	const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+	forget();
+	if (code !== 0) fatal(`${what} failed with exit ${code}:\n${err}`);
+	return JSON.parse(out.trim().split('\n').pop() as string) as T;
+}
+
+/**
  * One pass of the plain keep-alive client (bench/workers/client.ts) in a new process: cold, as
  * each `n8n execute` of the node is. `ceiling` sends bodies built beforehand; `floor` serializes
  * each when it is needed, then sends it.
@@ -822,42 +845,11 @@ export async function clientPass(
 	batch: number,
 	concurrency: number,
 ): Promise<{ ms: number; sockets: number }> {
-	const env = { ...process.env };
-	delete env.NODE_OPTIONS;
-	const script = path.join(REPO_ROOT, 'bench', 'workers', 'client.ts');
-	const child = spawn(process.execPath, ['--import', 'tsx', script, mode, receiverUrl, String(items), String(batch), String(concurrency)], {
-		cwd: REPO_ROOT,
-		env,
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	const forget = onExit(() => child.exitCode === null && child.kill('SIGKILL'));
-	let out = '';
-	let err = '';
-	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-	const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-	forget();
-	if (code !== 0) fatal(`client worker (${mode}) failed with exit ${code}:\n${err}`);
-	return JSON.parse(out.trim().split('\n').pop() as string) as { ms: number; sockets: number };
+	return await workerPass('client.ts', [mode, receiverUrl, String(items), String(batch), String(concurrency)], `client worker (${mode})`);
 }
 
 export async function csvPass(mode: CsvMode, file: string): Promise<CsvPass> {
-	const env = { ...process.env };
-	delete env.NODE_OPTIONS;
-	const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'workers', 'csv.ts'), mode, file], {
-		cwd: REPO_ROOT,
-		env,
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	const forget = onExit(() => child.exitCode === null && child.kill('SIGKILL'));
-	let out = '';
-	let err = '';
-	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-	const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-	forget();
-	if (code !== 0) fatal(`csv worker (${mode}) failed with exit ${code}:\n${err}`);
-	return JSON.parse(out.trim().split('\n').pop() as string) as CsvPass;
+	return await workerPass<CsvPass>('csv.ts', [mode, file], `csv worker (${mode})`);
 }
 
 // ---------------------------------------------------------------------------------------------
