@@ -939,6 +939,8 @@ export interface ReceiverSample {
 
 export interface ReceiverProcess {
 	url: string;
+	/** Where the receiver's Userpilot routes answer (its own port, see bench/receiver.ts). */
+	userpilotUrl: string;
 	pid: number;
 	stats(): Promise<ReceiverStats>;
 	reset(): Promise<void>;
@@ -955,7 +957,9 @@ export interface ReceiverProcess {
  */
 export async function startReceiverProcess(): Promise<ReceiverProcess> {
 	const port = await findFreePort();
-	const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'receiver.ts'), '--port', String(port)];
+	let userpilotPort = await findFreePort();
+	while (userpilotPort === port) userpilotPort = await findFreePort();
+	const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'receiver.ts'), '--port', String(port), '--userpilot-port', String(userpilotPort)];
 	if (process.env.BENCH_RECEIVER_PARSE === '1') args.push('--parse');
 	const env = { ...process.env };
 	delete env.NODE_OPTIONS;
@@ -981,6 +985,7 @@ export async function startReceiverProcess(): Promise<ReceiverProcess> {
 	const pid = child.pid as number;
 	return {
 		url,
+		userpilotUrl: `http://127.0.0.1:${userpilotPort}`,
 		pid,
 		stats: async () => await admin<ReceiverStats>('GET', '/stats'),
 		reset: async () => void (await admin('POST', '/reset')),
@@ -1006,6 +1011,8 @@ export interface ReceiverMax {
 	connections: number;
 	inFlightPerConnection: number;
 	receiverCpuMs: number;
+	/** How the rate was driven, when not by pipelined replays of samples (bench:upload). */
+	how?: string;
 }
 
 /** Whole HTTP/1.1 requests, ready to write to a socket: the samples' bytes, a token header. */
@@ -1102,7 +1109,8 @@ export const RECEIVER_HEADROOM = 3;
 export function receiverHeadroom(max: ReceiverMax, contenderRate: number, contender: string, unit = 'items/s'): { ratio: number; valid: boolean; line: string } {
 	const ratio = max.itemsPerSecond / contenderRate;
 	const valid = ratio >= RECEIVER_HEADROOM;
-	const line = `receiver max: ${num(max.itemsPerSecond)} ${unit} (${ratio.toFixed(1)}x ${contender}; ${num(max.requestsPerSecond)} requests/s over ${max.connections} sockets x ${max.inFlightPerConnection} pipelined, the same bytes)`;
+	const how = max.how ?? `${num(max.requestsPerSecond)} requests/s over ${max.connections} sockets x ${max.inFlightPerConnection} pipelined, the same bytes`;
+	const line = `receiver max: ${num(max.itemsPerSecond)} ${unit} (${ratio.toFixed(1)}x ${contender}; ${how})`;
 	log(line);
 	if (!valid) {
 		const bar = '!'.repeat(78);
@@ -1110,4 +1118,88 @@ export function receiverHeadroom(max: ReceiverMax, contenderRate: number, conten
 		process.exitCode = 1;
 	}
 	return { ratio, valid, line };
+}
+
+/**
+ * The receiver's own maximum rate for Userpilot uploads (bench:upload): uploads of `fileBytes`
+ * bytes each, one after the other on one raw keep-alive socket (as curl and the node send one
+ * upload at a time), for at least `seconds` and at least one upload. Each is a multipart body
+ * with a Content-Length, its file bytes the first MiB of `file` written again and again from
+ * memory (the driver costs next to nothing: no file read, no encoding). The rate is the
+ * receiver's own count of file bytes over the time, in MB/s (itemsPerSecond holds it, for
+ * receiverHeadroom); every answer must be a 200 and every upload counted at its size.
+ */
+export async function receiverUploadMax(receiver: ReceiverProcess, file: string, fileBytes: number, options: { seconds?: number } = {}): Promise<ReceiverMax> {
+	const seconds = options.seconds ?? envNumber('BENCH_RECEIVER_MAX_SECONDS', 2);
+	const target = new URL(receiver.userpilotUrl);
+	const fd = fs.openSync(file, 'r');
+	const chunk = Buffer.alloc(Math.min(1024 * 1024, fileBytes));
+	const got = fs.readSync(fd, chunk, 0, chunk.length, 0);
+	fs.closeSync(fd);
+	if (got !== chunk.length) fatal(`receiver max: could not read ${chunk.length} bytes of ${file}`);
+	const boundary = '----benchReceiverMax0123456789';
+	const partHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="receiver-max.ndjson"\r\nContent-Type: application/x-ndjson\r\n\r\n`);
+	const partTail = Buffer.from(`\r\n--${boundary}--\r\n`);
+	const requestHead = Buffer.from(
+		`POST /v1/imports HTTP/1.1\r\nHost: ${target.host}\r\nAuthorization: Token ${USERPILOT_KEY}\r\n` +
+			`Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${partHead.length + fileBytes + partTail.length}\r\nConnection: keep-alive\r\n\r\n`,
+	);
+	await receiver.reset();
+	const socket = net.connect(Number(target.port), target.hostname);
+	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+	socket.setNoDelay(true);
+	let answer = '';
+	let answered: (() => void) | undefined;
+	let failed: Error | undefined;
+	socket.setEncoding('latin1');
+	socket.on('data', (text: string) => {
+		answer += text;
+		// One answer: its head, then a Content-Length body.
+		const headEnd = answer.indexOf('\r\n\r\n');
+		if (headEnd === -1) return;
+		const length = Number(/content-length:\s*(\d+)/i.exec(answer.slice(0, headEnd))?.[1] ?? 0);
+		if (answer.length < headEnd + 4 + length) return;
+		if (!answer.startsWith('HTTP/1.1 200 ')) failed = new Error(`receiver max: an upload was answered ${answer.slice(0, 300)}`);
+		answer = answer.slice(headEnd + 4 + length);
+		answered?.();
+	});
+	socket.once('error', (error) => {
+		failed = error;
+		answered?.();
+	});
+	const write = async (buffer: Buffer) => {
+		if (!socket.write(buffer)) await new Promise<void>((resolve) => socket.once('drain', resolve));
+	};
+	const cpu0 = receiver.cpuMs();
+	const elapsed = timer();
+	let uploads = 0;
+	do {
+		const done = new Promise<void>((resolve) => (answered = resolve));
+		await write(Buffer.concat([requestHead, partHead]));
+		for (let left = fileBytes; left > 0; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+		await write(partTail);
+		await done;
+		if (failed) fatal(failed.message);
+		uploads++;
+	} while (elapsed() < seconds * 1000);
+	const ms = elapsed();
+	const receiverCpuMs = receiver.cpuMs() - cpu0;
+	socket.destroy();
+	const stats = await receiver.stats();
+	if (stats.userpilot.uploads !== uploads || stats.userpilot.bytes !== uploads * fileBytes) {
+		fatal(`receiver max: the receiver counted ${stats.userpilot.uploads} uploads, ${stats.userpilot.bytes} bytes; expected ${uploads} of ${fileBytes} bytes`);
+	}
+	await receiver.reset();
+	const mbPerSecond = stats.userpilot.bytes / 1e6 / (ms / 1000);
+	return {
+		itemsPerSecond: mbPerSecond,
+		requestsPerSecond: uploads / (ms / 1000),
+		ms,
+		requests: uploads,
+		items: stats.userpilot.bytes,
+		connections: 1,
+		inFlightPerConnection: 1,
+		receiverCpuMs,
+		how: `${uploads} uploads of ${num(fileBytes / 1e6)} MB in ${num(ms)} ms over 1 socket, from memory; receiver CPU ${num(receiverCpuMs / uploads)} ms per upload`,
+	};
 }

@@ -3,19 +3,20 @@
  * what the platforms' own answer checks accept, else a benchmark against it would measure errors.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 
-import { startReceiver, type ReceiverStats } from '../../bench/receiver';
+import { startReceiver, type Receiver, type ReceiverStats } from '../../bench/receiver';
 import { canonicalJson } from '../../core/canonicalJson';
 import { PLATFORMS } from '../../platforms';
 
-let server: Server;
+let server: Receiver;
 let base: string;
+let userpilotBase: string;
 
 beforeAll(async () => {
 	server = startReceiver(0, false);
-	await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+	for (const one of [server, server.userpilot]) await new Promise<void>((resolve) => (one.listening ? resolve() : one.once('listening', () => resolve())));
 	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	userpilotBase = `http://127.0.0.1:${(server.userpilot.address() as AddressInfo).port}`;
 });
 afterAll(async () => await new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(async () => void (await fetch(`${base}/__receiver/reset`, { method: 'POST' })));
@@ -73,10 +74,10 @@ describe('bench receiver', () => {
 		const upload = async (file: Buffer, headers: Record<string, string> = auth) => {
 			const form = new FormData();
 			form.append('file', new Blob([file], { type: 'application/x-ndjson' }), 'rows-1.ndjson');
-			return await fetch(`${base}/v1/imports`, { method: 'POST', headers, body: form });
+			return await fetch(`${userpilotBase}/v1/imports`, { method: 'POST', headers, body: form });
 		};
 		const getJson = async (path: string, headers: Record<string, string> = auth) => {
-			const response = await fetch(`${base}${path}`, { headers });
+			const response = await fetch(`${userpilotBase}${path}`, { headers });
 			return { status: response.status, body: (await response.json()) as Record<string, unknown> & Array<Record<string, unknown>> };
 		};
 
