@@ -1122,18 +1122,25 @@ export function receiverHeadroom(max: ReceiverMax, contenderRate: number, conten
 
 /**
  * The receiver's own maximum rate for Userpilot uploads (bench:upload): uploads of `fileBytes`
- * bytes each, one after the other on one raw keep-alive socket (as curl and the node send one
- * upload at a time), for at least `seconds` and at least one upload. Each is a multipart body
- * with a Content-Length, its file bytes the first MiB of `file` written again and again from
- * memory (the driver costs next to nothing: no file read, no encoding). The rate is the
- * receiver's own count of file bytes over the time, in MB/s (itemsPerSecond holds it, for
- * receiverHeadroom); every answer must be a 200 and every upload counted at its size.
+ * bytes each, one after the other on each of `connections` raw keep-alive sockets (default 1:
+ * curl and the node send one upload at a time), for at least `seconds` and at least one upload
+ * per socket. Each is a multipart body with a Content-Length, its file bytes the first MiB of
+ * `file` written again and again from memory (the driver costs next to nothing: no file read, no
+ * encoding). The rate is the receiver's own count of file bytes over the time, in MB/s
+ * (itemsPerSecond holds it, for receiverHeadroom); every answer must be a 200 and every upload
+ * counted at its size.
  */
-export async function receiverUploadMax(receiver: ReceiverProcess, file: string, fileBytes: number, options: { seconds?: number } = {}): Promise<ReceiverMax> {
+export async function receiverUploadMax(
+	receiver: ReceiverProcess,
+	file: string,
+	fileBytes: number,
+	options: { seconds?: number; connections?: number; chunkBytes?: number } = {},
+): Promise<ReceiverMax> {
 	const seconds = options.seconds ?? envNumber('BENCH_RECEIVER_MAX_SECONDS', 2);
+	const connections = options.connections ?? envNumber('BENCH_RECEIVER_MAX_SOCKETS', 1);
 	const target = new URL(receiver.userpilotUrl);
 	const fd = fs.openSync(file, 'r');
-	const chunk = Buffer.alloc(Math.min(1024 * 1024, fileBytes));
+	const chunk = Buffer.alloc(Math.min(options.chunkBytes ?? 1024 * 1024, fileBytes));
 	const got = fs.readSync(fd, chunk, 0, chunk.length, 0);
 	fs.closeSync(fd);
 	if (got !== chunk.length) fatal(`receiver max: could not read ${chunk.length} bytes of ${file}`);
@@ -1145,46 +1152,55 @@ export async function receiverUploadMax(receiver: ReceiverProcess, file: string,
 			`Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${partHead.length + fileBytes + partTail.length}\r\nConnection: keep-alive\r\n\r\n`,
 	);
 	await receiver.reset();
-	const socket = net.connect(Number(target.port), target.hostname);
-	await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-	socket.setNoDelay(true);
-	let answer = '';
-	let answered: (() => void) | undefined;
-	let failed: Error | undefined;
-	socket.setEncoding('latin1');
-	socket.on('data', (text: string) => {
-		answer += text;
-		// One answer: its head, then a Content-Length body.
-		const headEnd = answer.indexOf('\r\n\r\n');
-		if (headEnd === -1) return;
-		const length = Number(/content-length:\s*(\d+)/i.exec(answer.slice(0, headEnd))?.[1] ?? 0);
-		if (answer.length < headEnd + 4 + length) return;
-		if (!answer.startsWith('HTTP/1.1 200 ')) failed = new Error(`receiver max: an upload was answered ${answer.slice(0, 300)}`);
-		answer = answer.slice(headEnd + 4 + length);
-		answered?.();
-	});
-	socket.once('error', (error) => {
-		failed = error;
-		answered?.();
-	});
-	const write = async (buffer: Buffer) => {
-		if (!socket.write(buffer)) await new Promise<void>((resolve) => socket.once('drain', resolve));
-	};
+	const sockets = await Promise.all(
+		Array.from({ length: connections }, async () => {
+			const socket = net.connect(Number(target.port), target.hostname);
+			await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+			socket.setNoDelay(true);
+			return socket;
+		}),
+	);
 	const cpu0 = receiver.cpuMs();
 	const elapsed = timer();
-	let uploads = 0;
-	do {
-		const done = new Promise<void>((resolve) => (answered = resolve));
-		await write(Buffer.concat([requestHead, partHead]));
-		for (let left = fileBytes; left > 0; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
-		await write(partTail);
-		await done;
-		if (failed) fatal(failed.message);
-		uploads++;
-	} while (elapsed() < seconds * 1000);
+	const drive = async (socket: net.Socket): Promise<number> => {
+		let answer = '';
+		let answered: (() => void) | undefined;
+		let failed: Error | undefined;
+		socket.setEncoding('latin1');
+		socket.on('data', (text: string) => {
+			answer += text;
+			// One answer: its head, then a Content-Length body.
+			const headEnd = answer.indexOf('\r\n\r\n');
+			if (headEnd === -1) return;
+			const length = Number(/content-length:\s*(\d+)/i.exec(answer.slice(0, headEnd))?.[1] ?? 0);
+			if (answer.length < headEnd + 4 + length) return;
+			if (!answer.startsWith('HTTP/1.1 200 ')) failed = new Error(`receiver max: an upload was answered ${answer.slice(0, 300)}`);
+			answer = answer.slice(headEnd + 4 + length);
+			answered?.();
+		});
+		socket.once('error', (error) => {
+			failed = error;
+			answered?.();
+		});
+		const write = async (buffer: Buffer) => {
+			if (!socket.write(buffer)) await new Promise<void>((resolve) => socket.once('drain', resolve));
+		};
+		let uploads = 0;
+		do {
+			const done = new Promise<void>((resolve) => (answered = resolve));
+			await write(Buffer.concat([requestHead, partHead]));
+			for (let left = fileBytes; left > 0; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+			await write(partTail);
+			await done;
+			if (failed) fatal(failed.message);
+			uploads++;
+		} while (elapsed() < seconds * 1000);
+		return uploads;
+	};
+	const uploads = (await Promise.all(sockets.map(drive))).reduce((a, b) => a + b, 0);
 	const ms = elapsed();
 	const receiverCpuMs = receiver.cpuMs() - cpu0;
-	socket.destroy();
+	for (const socket of sockets) socket.destroy();
 	const stats = await receiver.stats();
 	if (stats.userpilot.uploads !== uploads || stats.userpilot.bytes !== uploads * fileBytes) {
 		fatal(`receiver max: the receiver counted ${stats.userpilot.uploads} uploads, ${stats.userpilot.bytes} bytes; expected ${uploads} of ${fileBytes} bytes`);
@@ -1197,9 +1213,11 @@ export async function receiverUploadMax(receiver: ReceiverProcess, file: string,
 		ms,
 		requests: uploads,
 		items: stats.userpilot.bytes,
-		connections: 1,
+		connections,
 		inFlightPerConnection: 1,
 		receiverCpuMs,
-		how: `${uploads} uploads of ${num(fileBytes / 1e6)} MB in ${num(ms)} ms over 1 socket, from memory; receiver CPU ${num(receiverCpuMs / uploads)} ms per upload`,
+		how:
+			`${uploads} uploads of ${num(fileBytes / 1e6)} MB in ${num(ms)} ms over ${connections} socket${connections === 1 ? '' : 's'}, from memory; ` +
+			`receiver CPU ${num(receiverCpuMs / uploads)} ms per upload`,
 	};
 }
