@@ -928,6 +928,7 @@ export async function postBodiesKeepAlive(baseUrl: string, bodies: Iterable<stri
 
 // ---------------------------------------------------------------------------------------------
 // The receiver (bench/receiver.ts): a peer that only reads and counts, and its own maximum rate
+// (items replayed: receiverMax; Userpilot uploads: receiverUploadMax)
 // ---------------------------------------------------------------------------------------------
 
 export interface ReceiverSample {
@@ -1105,6 +1106,8 @@ export const RECEIVER_HEADROOM = 3;
  * Prints `receiver max: N items/s (Kx the contender)` and whether the figure is valid: when the
  * receiver's maximum is under 3x the contender's rate, the peer may have limited the contender,
  * and this says so loudly and sets a non-zero exit code (the benchmark still prints its figures).
+ * The rate is `max.itemsPerSecond` in `unit` (MB/s for bench:upload); `max.how`, when given,
+ * replaces the line's account of how the maximum was driven.
  */
 export function receiverHeadroom(max: ReceiverMax, contenderRate: number, contender: string, unit = 'items/s'): { ratio: number; valid: boolean; line: string } {
 	const ratio = max.itemsPerSecond / contenderRate;
