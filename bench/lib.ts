@@ -920,6 +920,7 @@ export async function postBodiesKeepAlive(baseUrl: string, bodies: Iterable<stri
 
 // ---------------------------------------------------------------------------------------------
 // The receiver (bench/receiver.ts): a peer that only reads and counts, and its own maximum rate
+// (items replayed: receiverMax; Userpilot uploads: receiverUploadMax)
 // ---------------------------------------------------------------------------------------------
 
 export interface ReceiverSample {
@@ -931,6 +932,8 @@ export interface ReceiverSample {
 
 export interface ReceiverProcess {
 	url: string;
+	/** Where the receiver's Userpilot routes answer (its own port, see bench/receiver.ts). */
+	userpilotUrl: string;
 	pid: number;
 	stats(): Promise<ReceiverStats>;
 	reset(): Promise<void>;
@@ -947,7 +950,9 @@ export interface ReceiverProcess {
  */
 export async function startReceiverProcess(): Promise<ReceiverProcess> {
 	const port = await findFreePort();
-	const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'receiver.ts'), '--port', String(port)];
+	let userpilotPort = await findFreePort();
+	while (userpilotPort === port) userpilotPort = await findFreePort();
+	const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'receiver.ts'), '--port', String(port), '--userpilot-port', String(userpilotPort)];
 	if (process.env.BENCH_RECEIVER_PARSE === '1') args.push('--parse');
 	const env = { ...process.env };
 	delete env.NODE_OPTIONS;
@@ -973,6 +978,7 @@ export async function startReceiverProcess(): Promise<ReceiverProcess> {
 	const pid = child.pid as number;
 	return {
 		url,
+		userpilotUrl: `http://127.0.0.1:${userpilotPort}`,
 		pid,
 		stats: async () => await admin<ReceiverStats>('GET', '/stats'),
 		reset: async () => void (await admin('POST', '/reset')),
@@ -998,6 +1004,8 @@ export interface ReceiverMax {
 	connections: number;
 	inFlightPerConnection: number;
 	receiverCpuMs: number;
+	/** How the rate was driven, when not by pipelined replays of samples (bench:upload). */
+	how?: string;
 }
 
 /** Whole HTTP/1.1 requests, ready to write to a socket: the samples' bytes, a token header. */
@@ -1090,11 +1098,14 @@ export const RECEIVER_HEADROOM = 3;
  * Prints `receiver max: N items/s (Kx the contender)` and whether the figure is valid: when the
  * receiver's maximum is under 3x the contender's rate, the peer may have limited the contender,
  * and this says so loudly and sets a non-zero exit code (the benchmark still prints its figures).
+ * The rate is `max.itemsPerSecond` in `unit` (MB/s for bench:upload); `max.how`, when given,
+ * replaces the line's account of how the maximum was driven.
  */
 export function receiverHeadroom(max: ReceiverMax, contenderRate: number, contender: string, unit = 'items/s'): { ratio: number; valid: boolean; line: string } {
 	const ratio = max.itemsPerSecond / contenderRate;
 	const valid = ratio >= RECEIVER_HEADROOM;
-	const line = `receiver max: ${num(max.itemsPerSecond)} ${unit} (${ratio.toFixed(1)}x ${contender}; ${num(max.requestsPerSecond)} requests/s over ${max.connections} sockets x ${max.inFlightPerConnection} pipelined, the same bytes)`;
+	const how = max.how ?? `${num(max.requestsPerSecond)} requests/s over ${max.connections} sockets x ${max.inFlightPerConnection} pipelined, the same bytes`;
+	const line = `receiver max: ${num(max.itemsPerSecond)} ${unit} (${ratio.toFixed(1)}x ${contender}; ${how})`;
 	log(line);
 	if (!valid) {
 		const bar = '!'.repeat(78);
@@ -1102,4 +1113,109 @@ export function receiverHeadroom(max: ReceiverMax, contenderRate: number, conten
 		process.exitCode = 1;
 	}
 	return { ratio, valid, line };
+}
+
+/**
+ * The receiver's own maximum rate for Userpilot uploads (bench:upload): uploads of `fileBytes`
+ * bytes each, one after the other on each of `connections` raw keep-alive sockets (default 1:
+ * curl and the node send one upload at a time), for at least `seconds` and at least one upload
+ * per socket. Each is a multipart body with a Content-Length, its file bytes the first MiB of
+ * `file` written again and again from memory (the driver costs next to nothing: no file read, no
+ * encoding). The rate is the receiver's own count of file bytes over the time, in MB/s
+ * (itemsPerSecond holds it, for receiverHeadroom); every answer must be a 200 and every upload
+ * counted at its size. Also given: the bytes per second of the receiver's own CPU. Measured on the
+ * 2-core machine (Dec 2026): ~5.3 GB/s with one socket, the same with two sockets or two driver
+ * processes, while the receiver used ~120 ms of CPU per GB: the ceiling is the driver and loopback
+ * TCP, not the receiver (a Python sendfile driver was slower, ~2.4 GB/s; 256 KiB writes ~3 GB/s).
+ */
+export async function receiverUploadMax(
+	receiver: ReceiverProcess,
+	file: string,
+	fileBytes: number,
+	options: { seconds?: number; connections?: number; chunkBytes?: number } = {},
+): Promise<ReceiverMax> {
+	const seconds = options.seconds ?? envNumber('BENCH_RECEIVER_MAX_SECONDS', 2);
+	const connections = options.connections ?? envNumber('BENCH_RECEIVER_MAX_SOCKETS', 1);
+	const target = new URL(receiver.userpilotUrl);
+	const fd = fs.openSync(file, 'r');
+	const chunk = Buffer.alloc(Math.min(options.chunkBytes ?? 1024 * 1024, fileBytes));
+	const got = fs.readSync(fd, chunk, 0, chunk.length, 0);
+	fs.closeSync(fd);
+	if (got !== chunk.length) fatal(`receiver max: could not read ${chunk.length} bytes of ${file}`);
+	const boundary = '----benchReceiverMax0123456789';
+	const partHead = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="receiver-max.ndjson"\r\nContent-Type: application/x-ndjson\r\n\r\n`);
+	const partTail = Buffer.from(`\r\n--${boundary}--\r\n`);
+	const requestHead = Buffer.from(
+		`POST /v1/imports HTTP/1.1\r\nHost: ${target.host}\r\nAuthorization: Token ${USERPILOT_KEY}\r\n` +
+			`Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${partHead.length + fileBytes + partTail.length}\r\nConnection: keep-alive\r\n\r\n`,
+	);
+	await receiver.reset();
+	const sockets = await Promise.all(
+		Array.from({ length: connections }, async () => {
+			const socket = net.connect(Number(target.port), target.hostname);
+			await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+			socket.setNoDelay(true);
+			return socket;
+		}),
+	);
+	const cpu0 = receiver.cpuMs();
+	const elapsed = timer();
+	const drive = async (socket: net.Socket): Promise<number> => {
+		let answer = '';
+		let answered: (() => void) | undefined;
+		let failed: Error | undefined;
+		socket.setEncoding('latin1');
+		socket.on('data', (text: string) => {
+			answer += text;
+			// One answer: its head, then a Content-Length body.
+			const headEnd = answer.indexOf('\r\n\r\n');
+			if (headEnd === -1) return;
+			const length = Number(/content-length:\s*(\d+)/i.exec(answer.slice(0, headEnd))?.[1] ?? 0);
+			if (answer.length < headEnd + 4 + length) return;
+			if (!answer.startsWith('HTTP/1.1 200 ')) failed = new Error(`receiver max: an upload was answered ${answer.slice(0, 300)}`);
+			answer = answer.slice(headEnd + 4 + length);
+			answered?.();
+		});
+		socket.once('error', (error) => {
+			failed = error;
+			answered?.();
+		});
+		const write = async (buffer: Buffer) => {
+			if (!socket.write(buffer)) await new Promise<void>((resolve) => socket.once('drain', resolve));
+		};
+		let uploads = 0;
+		do {
+			const done = new Promise<void>((resolve) => (answered = resolve));
+			await write(Buffer.concat([requestHead, partHead]));
+			for (let left = fileBytes; left > 0; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+			await write(partTail);
+			await done;
+			if (failed) fatal(failed.message);
+			uploads++;
+		} while (elapsed() < seconds * 1000);
+		return uploads;
+	};
+	const uploads = (await Promise.all(sockets.map(drive))).reduce((a, b) => a + b, 0);
+	const ms = elapsed();
+	const receiverCpuMs = receiver.cpuMs() - cpu0;
+	for (const socket of sockets) socket.destroy();
+	const stats = await receiver.stats();
+	if (stats.userpilot.uploads !== uploads || stats.userpilot.bytes !== uploads * fileBytes) {
+		fatal(`receiver max: the receiver counted ${stats.userpilot.uploads} uploads, ${stats.userpilot.bytes} bytes; expected ${uploads} of ${fileBytes} bytes`);
+	}
+	await receiver.reset();
+	const mbPerSecond = stats.userpilot.bytes / 1e6 / (ms / 1000);
+	return {
+		itemsPerSecond: mbPerSecond,
+		requestsPerSecond: uploads / (ms / 1000),
+		ms,
+		requests: uploads,
+		items: stats.userpilot.bytes,
+		connections,
+		inFlightPerConnection: 1,
+		receiverCpuMs,
+		how:
+			`${uploads} uploads of ${num(fileBytes / 1e6)} MB in ${num(ms)} ms over ${connections} socket${connections === 1 ? '' : 's'}, from memory; ` +
+			`receiver CPU ${num(receiverCpuMs / uploads)} ms per upload, i.e. ${num(stats.userpilot.bytes / 1e6 / (receiverCpuMs / 1000))} MB per CPU second`,
+	};
 }
