@@ -34,12 +34,11 @@
  * are canonical JSON with `kind` first; `{"date":` for Ayona); with --parse (or config parse) each
  * body goes through JSON.parse and the items array's length is counted instead.
  */
-import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import * as net from 'node:net';
 
 import { hashKey, type UserpilotJob } from '../sandbox/state';
-import { errorBody, jobView } from '../sandbox/userpilot';
+import { createdJob, errorBody, jobView } from '../sandbox/userpilot';
 
 interface Route {
 	marker: Buffer;
@@ -145,27 +144,6 @@ interface UserpilotState {
 	jobs: UserpilotJob[];
 }
 
-/** A job as the receiver keeps it: created `queued`, read `completed` afterwards. */
-function userpilotJob(keyHash: string, filename: string, size: number, now: number): UserpilotJob {
-	return {
-		job_id: `imports:jobs:NX-${keyHash.slice(0, 8)}:${randomUUID()}`,
-		keyHash,
-		filename,
-		totalRowsAsString: false,
-		file_size: size,
-		start: now,
-		end: null,
-		status: 'queued',
-		total_rows: 0,
-		completed_rows: null,
-		reason_for_failure: null,
-		format: 'ndjson',
-		rows: null,
-		rowCount: 0,
-		filePath: null,
-		forcedFailure: null,
-	};
-}
 
 /** The job as read after its creation: completed, with no row counts (the receiver parses no row). */
 function finishedView(job: UserpilotJob): Record<string, unknown> {
@@ -301,7 +279,7 @@ function userpilotServer(stats: () => ReceiverStats, state: () => UserpilotState
 			byPath.requests++;
 			s.userpilot.uploads++;
 			s.userpilot.bytes += size;
-			const job = userpilotJob(hashKey(key), upload.filename, size, Date.now());
+			const job = createdJob(hashKey(key), upload.filename, size, Date.now());
 			state().jobs.push(job);
 			send(200, jobView(job));
 		};

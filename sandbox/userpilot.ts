@@ -231,6 +231,31 @@ function startLifeCycle(core: Core, job: UserpilotJob): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+/**
+ * A job as an upload creates it: `queued`, no rows counted yet. The sandbox adds what it learnt
+ * of the file; bench/receiver.ts uses it as it is.
+ */
+export function createdJob(keyHash: string, filename: string, size: number, now: number): UserpilotJob {
+	return {
+		job_id: `imports:jobs:NX-${keyHash.slice(0, 8)}:${randomUUID()}`,
+		keyHash,
+		filename,
+		totalRowsAsString: false,
+		file_size: size,
+		start: now,
+		end: null,
+		status: 'queued',
+		total_rows: 0,
+		completed_rows: null,
+		reason_for_failure: null,
+		format: 'ndjson',
+		rows: null,
+		rowCount: 0,
+		filePath: null,
+		forcedFailure: null,
+	};
+}
+
 // POST /v1/imports
 // ---------------------------------------------------------------------------------------------
 
@@ -380,20 +405,14 @@ export function postImport(ctx: Ctx): void {
 				const now = Date.now();
 				const format = detectFormat(filename, firstBytes ?? Buffer.alloc(0));
 				const job: UserpilotJob = {
-					job_id: `imports:jobs:NX-${keyHash.slice(0, 8)}:${randomUUID()}`,
-					keyHash,
-					filename: readings.userpilotServerFileNames ? serverFileName(now, format) : filename,
+					...createdJob(
+						keyHash,
+						readings.userpilotServerFileNames ? serverFileName(now, format) : filename,
+						size,
+						now,
+					),
 					totalRowsAsString: readings.userpilotTotalRowsAsString,
-					file_size: size,
-					start: now,
-					end: null,
-					status: 'queued',
-					total_rows: 0,
-					completed_rows: null,
-					reason_for_failure: null,
 					format,
-					rows: null,
-					rowCount: 0,
 					filePath,
 					forcedFailure: up.failNext.length > 0 ? (up.failNext.shift() as string) : null,
 					sha256: digest.digest('hex'),
