@@ -35,6 +35,9 @@ function describeError({ status, body, contentType }: FailedResponse): string {
 	}
 }
 
+/** Ayona's one endpoint: imports, and the credential test (see credentialProbe). */
+const IMPORT_PATH = '/api/v1/source/import';
+
 export const ayona: Platform = {
 	id: 'ayona',
 	displayName: 'Ayona',
@@ -84,7 +87,7 @@ export const ayona: Platform = {
 	// is accepted, and with 401 when it is not; nothing is imported either way.
 	credentialProbe: (_credentials, endpoints) => ({
 		method: 'POST',
-		url: `${endpoints.data}/api/v1/source/import`,
+		url: `${endpoints.data}${IMPORT_PATH}`,
 		body: { source_id: '', payload: [] },
 		acceptedStatuses: [400],
 	}),
@@ -100,7 +103,7 @@ export const ayona: Platform = {
 	delivery: {
 		mode: 'batch',
 		defaultBatchSize: 100,
-		path: '/api/v1/source/import',
+		path: IMPORT_PATH,
 		// Fixed key order: the API documents date, name, content.
 		serializeItem: (item) =>
 			`{"date":${JSON.stringify(item.date)},"name":${JSON.stringify(item.name)},"content":${JSON.stringify(item.content)}}`,
