@@ -135,7 +135,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 /**
  * Every Userpilot connection reads into this one buffer (net's `onread`): Node's usual reads
  * allocate a new 64 KiB buffer each time, which cost the receiver about three times the CPU of
- * the bytes' copy itself (measured here: ~500 ms against ~170 ms per GB). Bytes kept past a read
+ * the bytes' copy itself (figures in docs/performance.md). Bytes kept past a read
  * (a request head, a part head, the last bytes of a body) are copied out of it.
  */
 const READ_BUFFER = Buffer.alloc(1024 * 1024);
@@ -143,7 +143,6 @@ const READ_BUFFER = Buffer.alloc(1024 * 1024);
 interface UserpilotState {
 	jobs: UserpilotJob[];
 }
-
 
 /** The job as read after its creation: completed, with no row counts (the receiver parses no row). */
 function finishedView(job: UserpilotJob): Record<string, unknown> {
