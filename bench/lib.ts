@@ -5,7 +5,7 @@
  *
  * Benchmarks print; they do not assert, except that the data arrived (`fatal` exits non-zero).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -15,7 +15,7 @@ import * as readline from 'node:readline';
 
 import { canonicalJson } from '../core/canonicalJson';
 import { RIMDIAN_TOKEN, RIMDIAN_WORKSPACE, USERPILOT_KEY } from '../sandbox/defaults';
-import type { Sandbox, SandboxStats } from '../sandbox/server';
+import type { Sandbox } from '../sandbox/server';
 import type { ReceiverStats } from './receiver';
 import { createN8n, findFreePort, memoryOf, newN8nId, toExecutionResult, type ExecutionResult, type N8nInstance } from '../test/e2e/harness';
 import { sandboxCredentials } from '../test/e2e/setup';
@@ -425,90 +425,6 @@ export function sampleSelf(intervalMs = 50): { stop(): { baseBytes: number; peak
 			clearInterval(handle);
 			peakBytes = Math.max(peakBytes, process.memoryUsage.rss());
 			return { baseBytes, peakBytes, growthBytes: peakBytes - baseBytes };
-		},
-	};
-}
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox as its own process
-// ---------------------------------------------------------------------------------------------
-
-export interface SandboxProcess {
-	url: string;
-	port: number;
-	pid: number;
-	child: ChildProcess;
-	admin<T = unknown>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T>;
-	reset(): Promise<void>;
-	configure(patch: Record<string, unknown>): Promise<void>;
-	stats(): Promise<SandboxStats>;
-	/** CPU time the sandbox process has used so far, ms. */
-	cpuMs(): number;
-	stop(): Promise<void>;
-}
-
-/**
- * `node --import tsx sandbox/main.ts --port N` in its own process (what `npx tsx sandbox/main.ts`
- * runs, without npx's extra process), so its CPU is neither in n8n's process nor in the bench's.
- */
-export async function startSandboxProcess(options: { jobStepMs?: number; maxOldSpaceMb?: number } = {}): Promise<SandboxProcess> {
-	const port = await findFreePort();
-	const args = [
-		`--max-old-space-size=${options.maxOldSpaceMb ?? 8192}`,
-		'--import',
-		'tsx',
-		path.join(REPO_ROOT, 'sandbox', 'main.ts'),
-		'--port',
-		String(port),
-	];
-	if (options.jobStepMs !== undefined) args.push('--job-step-ms', String(options.jobStepMs));
-	const env = { ...process.env };
-	delete env.NODE_OPTIONS;
-	const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-	let output = '';
-	child.stdout?.setEncoding('utf8');
-	child.stderr?.setEncoding('utf8');
-	child.stdout?.on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
-	child.stderr?.on('data', (chunk: string) => (output = (output + chunk).slice(-8000)));
-	const deadline = Date.now() + 60_000;
-	while (!output.includes('sandbox listening on')) {
-		if (child.exitCode !== null) fatal(`the sandbox exited at start:\n${output}`);
-		if (Date.now() > deadline) {
-			child.kill('SIGKILL');
-			fatal(`the sandbox did not start within 60 s:\n${output}`);
-		}
-		await sleep(50);
-	}
-	const url = `http://127.0.0.1:${port}`;
-	const admin = async <T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> => {
-		const response = await fetch(`${url}/__sandbox${route}`, {
-			method,
-			headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-			body: body === undefined ? undefined : JSON.stringify(body),
-		});
-		const text = await response.text();
-		if (!response.ok) throw new Error(`sandbox ${method} ${route}: ${response.status} ${text}`);
-		return JSON.parse(text) as T;
-	};
-	const pid = child.pid as number;
-	const forget = onExit(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
-	child.once('exit', forget);
-	return {
-		url,
-		port,
-		pid,
-		child,
-		admin,
-		reset: async () => void (await admin('POST', '/reset')),
-		configure: async (patch) => void (await admin('POST', '/config', patch)),
-		stats: async () => await admin<SandboxStats>('GET', '/stats'),
-		cpuMs: () => cpuMsOf(pid) ?? Number.NaN,
-		async stop() {
-			if (child.exitCode !== null || child.signalCode !== null) return;
-			const exited = new Promise((resolve) => child.once('exit', resolve));
-			child.kill('SIGTERM');
-			const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
-			if (!done) child.kill('SIGKILL');
 		},
 	};
 }
