@@ -764,6 +764,19 @@ export async function clientPass(
 	return await workerPass('client.ts', [mode, receiverUrl, String(items), String(batch), String(concurrency)], `client worker (${mode})`);
 }
 
+/**
+ * One pass of bench:rimdian-csv's floor (bench/workers/csv-floor.ts) in a new process: the file
+ * read by csv-parse, each row written as the node's Rimdian item and posted, nothing else.
+ */
+export async function csvFloorPass(
+	file: string,
+	receiverUrl: string,
+	batch: number,
+	concurrency: number,
+): Promise<{ rows: number; ms: number; sockets: number }> {
+	return await workerPass('csv-floor.ts', [file, receiverUrl, String(batch), String(concurrency)], 'csv floor worker');
+}
+
 export async function csvPass(mode: CsvMode, file: string): Promise<CsvPass> {
 	return await workerPass<CsvPass>('csv.ts', [mode, file], `csv worker (${mode})`);
 }
@@ -786,9 +799,13 @@ export function rimdianBodies(users: Array<Record<string, unknown>>, batchSize: 
  * Posts bodies to the sandbox's Rimdian /data with `concurrency` requests in flight over an
  * http.Agent with keepAlive (connections reused). Fails loudly on any answer but 200 "queued".
  * The bodies are taken one at a time as a request is free: an array prepared beforehand, or a
- * generator that builds each when it is needed (its cost then counts in the time).
+ * generator (sync or async) that builds each when it is needed (its cost then counts in the time).
  */
-export async function postBodiesKeepAlive(baseUrl: string, bodies: Iterable<string>, concurrency: number): Promise<{ ms: number; sockets: number }> {
+export async function postBodiesKeepAlive(
+	baseUrl: string,
+	bodies: Iterable<string> | AsyncIterable<string>,
+	concurrency: number,
+): Promise<{ ms: number; sockets: number }> {
 	const url = new URL('/data', baseUrl);
 	const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 	let sockets = 0;
@@ -824,9 +841,9 @@ export async function postBodiesKeepAlive(baseUrl: string, bodies: Iterable<stri
 			request.end(body);
 		});
 	const elapsed = timer();
-	const next = bodies[Symbol.iterator]();
+	const next = Symbol.asyncIterator in bodies ? bodies[Symbol.asyncIterator]() : bodies[Symbol.iterator]();
 	const worker = async () => {
-		for (let body = next.next(); !body.done; body = next.next()) await post(body.value);
+		for (let body = await next.next(); !body.done; body = await next.next()) await post(body.value);
 	};
 	await Promise.all(Array.from({ length: concurrency }, worker));
 	const ms = elapsed();

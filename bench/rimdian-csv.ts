@@ -5,6 +5,10 @@
  * (Manual Trigger -> Read/Write Files from Disk -> Bulk File Import, default options: batches of
  * 100, concurrency 4), against the rate at which csv-parse alone reads the same file in a plain
  * Node process (the ceiling). Alternating: csv-parse, n8n, csv-parse, … (BENCH_REPS n8n runs).
+ * Beside them, the floor: a plain Node process (bench/workers/csv-floor.ts) in which csv-parse
+ * reads the file and each row is written straight as the item the node sends (checked byte for
+ * byte against the node's first bodies) and posted the same way, 4 in flight: what any importer of
+ * this file spends at least; its ratio to csv-parse alone is as close as the node can come.
  *
  *   npm run bench:rimdian-csv
  *   BENCH_ROWS=100000 npm run bench:rimdian-csv
@@ -18,6 +22,7 @@ import * as path from 'node:path';
 import {
 	chain,
 	credentialRef,
+	csvFloorPass,
 	csvPass,
 	envNumber,
 	fatal,
@@ -39,6 +44,7 @@ import {
 	table,
 	type CsvPass,
 	type ReceiverMax,
+	type ReceiverSample,
 } from './lib';
 
 const NODE = 'Bulk File Import';
@@ -80,6 +86,19 @@ async function main(): Promise<void> {
 		const ceiling: CsvPass[] = [];
 		const runs: N8nRound[] = [];
 		const maxima: ReceiverMax[] = [];
+		const floors: number[] = [];
+		/** The floor's pass; its first bodies must be among the node's first (same bytes). */
+		const floorOnce = async (nodeSamples: ReceiverSample[]) => {
+			await receiver.reset();
+			const pass = await csvFloorPass(file, receiver.url, 100, 4);
+			const stats = await receiver.stats();
+			if (pass.rows !== rows || stats.items !== rows) fatal(`floor: wrote ${pass.rows} rows, the receiver counted ${stats.items}; expected ${rows}`);
+			const nodeBodies = new Set(nodeSamples.map((sample) => sample.body.toString('utf8')));
+			const differing = (await receiver.samples()).slice(0, 48).filter((sample) => !nodeBodies.has(sample.body.toString('utf8')));
+			if (differing.length > 0) fatal(`floor: ${differing.length} of its first 48 bodies are not the node's; first: ${differing[0].body.toString('utf8').slice(0, 300)}`);
+			floors.push(pass.ms);
+			log(`floor: ${num(pass.ms)} ms, ${num(rows / (pass.ms / 1000))} rows/s (same bytes as the node's), load ${loadNow()}`);
+		};
 		const parseOnce = async () => {
 			const pass = await csvPass('csv-parse', file);
 			if (pass.rows !== rows) fatal(`csv-parse read ${pass.rows} rows, expected ${rows}`);
@@ -101,7 +120,8 @@ async function main(): Promise<void> {
 				);
 			}
 			const receiverCpuMs = receiver.cpuMs() - cpu0;
-			maxima.push(await receiverMax(receiver, await receiver.samples()));
+			const nodeSamples = await receiver.samples();
+			maxima.push(await receiverMax(receiver, nodeSamples));
 			const result: N8nRound = {
 				round,
 				nodeMs,
@@ -118,6 +138,7 @@ async function main(): Promise<void> {
 				`n8n round ${round}: node ${num(nodeMs)} ms, ${num(result.rowsPerSecond)} rows/s, the receiver counted ${num(stats.items)} in ` +
 					`${num(stats.accepted)} requests; receiver max ${num(maxima[maxima.length - 1].itemsPerSecond)} rows/s; load ${loadNow()}`,
 			);
+			await floorOnce(nodeSamples);
 			await parseOnce();
 		}
 
@@ -142,6 +163,11 @@ async function main(): Promise<void> {
 		log('n8n CPU ms includes its start-up (about 3-4 s); CPU close to the node time means the node is CPU-bound in n8n.');
 		const maxRate = median(maxima.map((max) => max.itemsPerSecond));
 		const headroom = receiverHeadroom({ ...maxima[0], itemsPerSecond: maxRate }, nodeRate, 'Bulk File Import', 'rows/s');
+		const floorRate = median(floors.map((ms) => rows / (ms / 1000)));
+		log(
+			`floor (csv-parse, each row written as the node's item and sent, nothing else): median ${num(floorRate)} rows/s = ${(floorRate / ceilingRate).toFixed(2)}x of csv-parse; ` +
+				`Bulk File Import spends ${num(((rows / nodeRate - rows / floorRate) * 1e6) / rows, 2)} µs a row above it`,
+		);
 		log(`Bulk File Import (n8n, ${runs.length} runs): median ${num(nodeRate)} rows/s = ${(nodeRate / ceilingRate).toFixed(2)}x of csv-parse (goal >= 0.5x: ${nodeRate / ceilingRate >= 0.5 ? 'met' : 'NOT met'})`);
 		log(`load at end: ${loadNow()}`);
 		saveResults('rimdian-csv', {
@@ -150,7 +176,8 @@ async function main(): Promise<void> {
 			ceiling,
 			runs,
 			receiverMaxima: maxima,
-			medians: { ceilingRowsPerSecond: ceilingRate, nodeRowsPerSecond: nodeRate, ratio: nodeRate / ceilingRate, receiverMaxRowsPerSecond: maxRate },
+			floorMs: floors,
+			medians: { ceilingRowsPerSecond: ceilingRate, nodeRowsPerSecond: nodeRate, ratio: nodeRate / ceilingRate, floorRowsPerSecond: floorRate, receiverMaxRowsPerSecond: maxRate },
 			receiverHeadroom: headroom,
 		});
 		summaryLine(
