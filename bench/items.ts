@@ -71,6 +71,7 @@ const LABEL: Record<'a' | 'e' | Contender, string> = {
 	e: '(e) floor: serialize + send, nothing else',
 };
 
+/** One workflow: the item source, then the three branches in the given top-to-bottom order. */
 function workflowFor(order: Contender[], file: string, receiverUrl: string, naiveItems: number, rawBody: boolean): Workflow {
 	const base = chain(`bench items ${order.join('')}`, itemSourceNodes(file));
 	const httpNode = (name: string, body: Record<string, unknown>) => ({

@@ -796,7 +796,7 @@ export function rimdianBodies(users: Array<Record<string, unknown>>, batchSize: 
 }
 
 /**
- * Posts bodies to the sandbox's Rimdian /data with `concurrency` requests in flight over an
+ * Posts bodies to a Rimdian /data (the receiver's) with `concurrency` requests in flight over an
  * http.Agent with keepAlive (connections reused). Fails loudly on any answer but 200 "queued".
  * The bodies are taken one at a time as a request is free: an array prepared beforehand, or a
  * generator (sync or async) that builds each when it is needed (its cost then counts in the time).

@@ -48,6 +48,9 @@ import {
 } from './lib';
 
 const NODE = 'Bulk File Import';
+/** Bulk File Import's defaults, which the floor sends with too. */
+const BATCH = 100;
+const CONCURRENCY = 4;
 
 interface N8nRound {
 	round: number;
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
 		/** The floor's pass; its first bodies must be among the node's first (same bytes). */
 		const floorOnce = async (nodeSamples: ReceiverSample[]) => {
 			await receiver.reset();
-			const pass = await csvFloorPass(file, receiver.url, 100, 4);
+			const pass = await csvFloorPass(file, receiver.url, BATCH, CONCURRENCY);
 			const stats = await receiver.stats();
 			if (pass.rows !== rows || stats.items !== rows) fatal(`floor: wrote ${pass.rows} rows, the receiver counted ${stats.items}; expected ${rows}`);
 			const nodeBodies = new Set(nodeSamples.map((sample) => sample.body.toString('utf8')));

@@ -230,7 +230,6 @@ function startLifeCycle(core: Core, job: UserpilotJob): void {
 	});
 }
 
-// ---------------------------------------------------------------------------------------------
 /**
  * A job as an upload creates it: `queued`, no rows counted yet. The sandbox adds what it learnt
  * of the file; bench/receiver.ts uses it as it is.
@@ -256,6 +255,7 @@ export function createdJob(keyHash: string, filename: string, size: number, now:
 	};
 }
 
+// ---------------------------------------------------------------------------------------------
 // POST /v1/imports
 // ---------------------------------------------------------------------------------------------
 

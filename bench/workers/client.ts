@@ -21,7 +21,7 @@ function presortedItems(users: Array<Record<string, unknown>>): Array<{ kind: st
 }
 
 /** The floor's bodies, each built when a request is free to take it. */
-export function* serializedBodies(items: Array<{ kind: string; user: Record<string, unknown> }>, batch: number): Generator<string> {
+function* serializedBodies(items: Array<{ kind: string; user: Record<string, unknown> }>, batch: number): Generator<string> {
 	for (let i = 0; i < items.length; i += batch) {
 		const parts: string[] = [];
 		for (let k = i; k < Math.min(items.length, i + batch); k++) parts.push(JSON.stringify(items[k]));
